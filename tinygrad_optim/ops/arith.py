@@ -1,0 +1,231 @@
+"""Arithmetic: + - * / ** and negation, between tensors or a tensor and a Python scalar."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..function import Function, is_tensor
+from ._promote import result_dtype
+
+
+def as_python_scalar(value):
+    """numpy scalars become Python scalars, which numpy 2 treats as weakly typed.
+
+    ``float32_array * np.float64(2)`` is float64 under NumPy 2; ``* 2.0`` stays float32.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"unsupported operand type: '{type(value).__name__}'")
+    return value
+
+
+def _binary(tensor_fn, scalar_fn, x, y, reflected_fn):
+    """Dispatch ``op(x, y)`` on which operands are tensors, casting as torch promotes."""
+    if is_tensor(x) and is_tensor(y):
+        dt = result_dtype(x, y)
+        if x._array.dtype != dt or y._array.dtype != dt:
+            x, y = x.to(dt), y.to(dt)
+        return tensor_fn.apply(x, y)
+    if is_tensor(x):
+        y = as_python_scalar(y)
+        return scalar_fn.apply(_cast_for_scalar(x, y), c=y)
+    x = as_python_scalar(x)
+    return reflected_fn.apply(_cast_for_scalar(y, x), c=x)
+
+
+def _cast_for_scalar(t, c):
+    dt = result_dtype(t, c)
+    return t if t._array.dtype == dt else t.to(dt)
+
+
+class Add(Function):
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class AddScalar(Function):
+    def forward(self, x, c):
+        return x + c
+
+    def backward(self, gy):
+        return (gy,)
+
+
+class Sub(Function):
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, gy):
+        return gy, -gy
+
+
+class RSubScalar(Function):
+    def forward(self, x, c):
+        return c - x
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class Mul(Function):
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, gy):
+        x, y = self.saved
+        return gy * y, gy * x
+
+
+class MulScalar(Function):
+    def forward(self, x, c):
+        self.save_for_backward(c)  # saved (and freed) like torch's wrapped-number operand
+        return x * c
+
+    def backward(self, gy):
+        (c,) = self.saved
+        return (gy * c,)
+
+
+class Div(Function):
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x / y
+
+    def backward(self, gy):
+        x, y = self.saved
+        # torch's order of operations: -gy * ((x / y) / y)
+        return gy / y, -gy * ((x / y) / y)
+
+
+class DivScalar(Function):
+    def forward(self, x, c):
+        self.save_for_backward(c)
+        return x / c
+
+    def backward(self, gy):
+        (c,) = self.saved
+        return (gy / c,)
+
+
+class RDivScalar(Function):
+    def forward(self, x, c):
+        self.save_for_backward(x, c)
+        return c / x
+
+    def backward(self, gy):
+        x, c = self.saved
+        return (-gy * ((c / x) / x),)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class PowScalar(Function):
+    """``x ** c``: d/dx = c * x**(c-1), and exactly 0 when c == 0 (as torch)."""
+
+    def forward(self, x, c):
+        self.save_for_backward(x, c)
+        return x ** c
+
+    def backward(self, gy):
+        x, c = self.saved
+        if c == 0:
+            return (get_array_module(gy).zeros_like(gy),)
+        return (gy * (c * x ** (c - 1)),)
+
+
+class RPowScalar(Function):
+    """``c ** x``: d/dx = c**x * log(c), and 0 where c == 0 and x >= 0 (as torch)."""
+
+    def forward(self, x, c):
+        out = c ** x
+        self.save_for_backward(x, c, out)
+        return out
+
+    def backward(self, gy):
+        x, c, out = self.saved
+        # A Python float keeps float32 arrays float32 (numpy 2's weak scalars).
+        log_c = math.log(c) if c > 0 else (-math.inf if c == 0 else math.nan)
+        with np.errstate(invalid="ignore"):
+            gx = gy * (out * log_c)
+        if c == 0:
+            gx = get_array_module(gy).where(x >= 0, 0, gx)
+        return (gx,)
+
+
+class Pow(Function):
+    """``x ** y`` for two tensors."""
+
+    def forward(self, x, y):
+        out = x ** y
+        self.save_for_backward(x, y, out)
+        return out
+
+    def backward(self, gy):
+        x, y, out = self.saved
+        xp = get_array_module(gy)
+        gx = gy0 = None
+        if self.needs_input_grad[0]:
+            gx = xp.where(y == 0, 0, gy * (y * x ** (y - 1)))
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gy0 = xp.where((x == 0) & (y >= 0), 0, gy * (out * xp.log(x)))
+        return gx, gy0
+
+
+def add(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, AddScalar, input, other, AddScalar)
+
+
+def sub(input, other, *, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Sub, SubScalar, input, other, RSubScalar)
+
+
+def mul(input, other):
+    return _binary(Mul, MulScalar, input, other, MulScalar)
+
+
+def div(input, other):
+    x_int = not _is_float(input)
+    if x_int and not _is_float(other):
+        # True division of integers gives the default float type, as in torch.
+        input = input.float() if is_tensor(input) else float(input)
+    return _binary(Div, DivScalar, input, other, RDivScalar)
+
+
+def pow(input, exponent):
+    return _binary(Pow, PowScalar, input, exponent, RPowScalar)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+class SubScalar(AddScalar):
+    """``x - c``, recorded as torch records it (an add of -c)."""
+
+    def forward(self, x, c):
+        return x - c
+
+
+def _is_float(value) -> bool:
+    if is_tensor(value):
+        return value._array.dtype.kind == "f"
+    return isinstance(value, float) or (isinstance(value, np.generic) and value.dtype.kind == "f")

@@ -1,0 +1,309 @@
+"""Shape and layout: views (reshape, transpose, indexing ...), cat/stack, copies and casts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend import device_of, get_array_module, scatter_add, to_device
+from ..function import Function, is_tensor
+from ._promote import result_dtype
+from .reduce import normalize_dim
+
+
+class _View(Function):
+    """An output that may share memory with its input (a view, as in torch)."""
+
+    @staticmethod
+    def is_view(out, x) -> bool:
+        return out.base is not None and get_array_module(x).may_share_memory(out, x)
+
+
+def _shape_arg(shape):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``, as torch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _infer(shape, numel):
+    """Resolve one -1 entry, with torch's message when the sizes cannot work."""
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if shape.count(-1) == 1 and known != 0 and numel % known == 0:
+        shape = tuple(numel // known if n == -1 else n for n in shape)
+    if -1 in shape or math.prod(shape) != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class Reshape(_View):
+    def forward(self, x, shape=(), strict=False):
+        self.in_shape = x.shape
+        if strict:  # view(): never copies, like torch
+            out = x.view()
+            try:
+                out.shape = shape
+            except AttributeError:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least "
+                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead.") from None
+            return out
+        return x.reshape(shape)
+
+    def backward(self, gy):
+        return (gy.reshape(self.in_shape),)
+
+
+def reshape(x, *shape, strict=False):
+    shape = _infer(_shape_arg(shape), x.numel())
+    return Reshape.apply(x, shape=shape, strict=strict)
+
+
+def view(x, *shape):
+    return reshape(x, *shape, strict=True)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+class Permute(_View):
+    def forward(self, x, dims=()):
+        self.dims = dims
+        return x.transpose(dims)
+
+    def backward(self, gy):
+        return (gy.transpose(np.argsort(self.dims)),)
+
+
+def permute(x, *dims):
+    dims = tuple(normalize_dim(d, x.ndim) for d in _shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
+                           "not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}"
+                           if len(dims) != x.ndim else "permute(): duplicate dims are not allowed.")
+    return Permute.apply(x, dims=dims)
+
+
+def transpose(x, dim0, dim1):
+    dims = list(range(x.ndim))
+    if x.ndim == 0:
+        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+        return Permute.apply(x, dims=())
+    a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(x, dims=tuple(dims))
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else Reshape.apply(x, shape=x.shape)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = {normalize_dim(d, x.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return Reshape.apply(x, shape=shape)
+
+
+def unsqueeze(x, dim):
+    d = normalize_dim(dim, x.ndim + 1)
+    return Reshape.apply(x, shape=x.shape[:d] + (1,) + x.shape[d:])
+
+
+class Expand(_View):
+    def forward(self, x, shape=()):
+        return get_array_module(x).broadcast_to(x, shape)
+
+    def backward(self, gy):
+        return (gy,)  # the central unbroadcast sums it back to the input's shape
+
+
+def expand(x, *sizes):
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): "
+                           f"the number of sizes provided ({len(sizes)}) must be greater or equal "
+                           f"to the number of dimensions in the tensor ({x.ndim})")
+    lead = len(sizes) - x.ndim
+    shape = list(sizes)
+    for i, n in enumerate(x.shape):
+        want = sizes[lead + i]
+        if want == -1:
+            shape[lead + i] = n
+        elif n != want and n != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({n}) "
+                f"at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(x.shape)}")
+    return Expand.apply(x, shape=tuple(shape))
+
+
+class GetItem(_View):
+    """Indexing; repeated integer indices accumulate their gradients (scatter-add)."""
+
+    def forward(self, x, index=()):
+        self.meta = (x.shape, index)
+        return x[index]
+
+    def backward(self, gy):
+        shape, index = self.meta
+        xp = get_array_module(gy)
+        gx = xp.zeros(shape, gy.dtype)
+        if _is_basic(index):
+            gx[index] = gy  # a basic index names each element at most once
+        else:
+            scatter_add(gx, index, gy)
+        return (gx,)
+
+
+def _is_basic(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+def _index_part(part, xp):
+    """Tensors and lists inside an index become arrays; a 0-d integer tensor an int."""
+    if is_tensor(part):
+        if part.ndim == 0 and part.dtype.name != "bool":
+            return part.item()
+        return part._array
+    if isinstance(part, list):
+        return xp.asarray(part)
+    return part
+
+
+def as_index(index, xp):
+    """An index in the form numpy/cupy accept."""
+    if isinstance(index, tuple):
+        return tuple(_index_part(p, xp) for p in index)
+    return _index_part(index, xp)
+
+
+def getitem(x, index):
+    index = as_index(index, get_array_module(x._array))
+    _check_bounds(x.shape, index if isinstance(index, tuple) else (index,))
+    return GetItem.apply(x, index=index)
+
+
+class SetItem(Function):
+    """``x[index] = v`` out of place: the gradient of x is zero where v was written."""
+
+    def forward(self, x, v, index=()):
+        self.index = index
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def backward(self, gy):
+        gx = gy.copy()
+        gx[self.index] = 0
+        return gx, gy[self.index]
+
+
+def setitem(x, index, value):
+    v = value.to(x.dtype) if is_tensor(value) else x._scalar_tensor(value, x._array.dtype)
+    return SetItem.apply(x, v, index=index)
+
+
+def _check_bounds(shape, parts):
+    """torch raises IndexError for an out-of-range integer index; name it as torch does."""
+    dim = 0
+    for p in parts:
+        if p is Ellipsis:
+            dim = len(shape) - sum(q is not None and q is not Ellipsis for q in parts[dim:]) + 1
+            continue
+        if p is None:
+            continue
+        if isinstance(p, int) and dim < len(shape) and not -shape[dim] <= p < shape[dim]:
+            raise IndexError(f"index {p} is out of bounds for dimension {dim} with size "
+                             f"{shape[dim]}")
+        dim += 1
+
+
+class Cat(Function):
+    def forward(self, *arrays, dim=0):
+        self.splits = (np.cumsum([a.shape[dim] for a in arrays])[:-1], dim)
+        return get_array_module(arrays[0]).concatenate(arrays, axis=dim)
+
+    def backward(self, gy):
+        points, dim = self.splits
+        return tuple(get_array_module(gy).split(gy, points, axis=dim))
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # torch skips legacy empty 1-d tensors of size 0 when concatenating.
+    keep = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    d = normalize_dim(dim, keep[0].ndim)
+    ref = keep[0].shape
+    for i, t in enumerate(keep[1:], 1):
+        if t.ndim != len(ref):
+            raise RuntimeError("Tensors must have same number of dimensions: got "
+                               f"{len(ref)} and {t.ndim}")
+        for j, (a, b) in enumerate(zip(ref, t.shape)):
+            if j != d and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {a} but got size {b} for tensor number {i} "
+                                   "in the list.")
+    return Cat.apply(*_promoted(keep), dim=d)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                               f"entry {i}")
+    d = normalize_dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], dim=d)
+
+
+def _promoted(tensors):
+    dt = result_dtype(*tensors)
+    return [t.to(dt) for t in tensors]
+
+
+class Copy(Function):
+    """clone(), a cast, or a move between devices: the gradient takes the way back."""
+
+    def forward(self, x, dtype=None, device=None):
+        self.source = (x.dtype, device_of(x))
+        if device is not None:
+            return to_device(x, device)
+        return x.astype(dtype) if dtype is not None else x.copy()
+
+    def backward(self, gy):
+        dtype, dev = self.source
+        return (to_device(gy, dev).astype(dtype, copy=False),)
+
+
+def clone(x):
+    return Copy.apply(x)
+
+
+def to_dtype(x, np_dtype):
+    return Copy.apply(x, dtype=np_dtype)
+
+
+def to_device_op(x, dev):
+    return Copy.apply(x, device=dev)

@@ -1,0 +1,190 @@
+"""Elementwise functions of one tensor: abs exp log sqrt sin cos tanh sigmoid relu clamp sign."""
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+from .arith import as_python_scalar
+
+
+def _floating(x):
+    """Integer inputs of exp, log ... give the default float type, as in torch."""
+    return x if x._array.dtype.kind == "f" else x.float()
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return (gy * get_array_module(x).sign(x),)
+
+
+class Exp(Function):
+    def forward(self, x):
+        y = get_array_module(x).exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return (gy * y,)
+
+
+class Log(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return (gy / x,)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        y = get_array_module(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return (gy / (2 * y),)
+
+
+class Sin(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return (gy * get_array_module(x).cos(x),)
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return (gy * -get_array_module(x).sin(x),)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        y = get_array_module(x).tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return (gy * (1 - y * y),)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = get_array_module(x)
+        # exp of a negative number only: no overflow for large |x|.
+        e = xp.exp(-abs(x))
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return (gy * (1 - y) * y,)
+
+
+class Relu(Function):
+    def forward(self, x):
+        y = get_array_module(x).maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return (gy * (y > 0),)
+
+
+class Clamp(Function):
+    """Gradient flows where min <= x <= max (both ends included, as in torch)."""
+
+    def forward(self, x, min=None, max=None):
+        xp = get_array_module(x)
+        self.save_for_backward(x)
+        self.bounds = (min, max)
+        y = x
+        if min is not None:
+            y = xp.maximum(y, min)
+        if max is not None:
+            y = xp.minimum(y, max)
+        return y if y is not x else x.copy()
+
+    def backward(self, gy):
+        (x,) = self.saved
+        low, high = self.bounds
+        mask = True
+        if low is not None:
+            mask = x >= low
+        if high is not None:
+            mask = mask & (x <= high)
+        return (gy * mask,)
+
+
+class Sign(Function):
+    def forward(self, x):
+        return get_array_module(x).sign(x)
+
+    def backward(self, gy):
+        return (get_array_module(gy).zeros_like(gy),)  # zero wherever it exists, as in torch
+
+
+def absolute(x):
+    return Abs.apply(x)
+
+
+def exp(x):
+    return Exp.apply(_floating(x))
+
+
+def log(x):
+    return Log.apply(_floating(x))
+
+
+def sqrt(x):
+    return Sqrt.apply(_floating(x))
+
+
+def sin(x):
+    return Sin.apply(_floating(x))
+
+
+def cos(x):
+    return Cos.apply(_floating(x))
+
+
+def tanh(x):
+    return Tanh.apply(_floating(x))
+
+
+def sigmoid(x):
+    return Sigmoid.apply(_floating(x))
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def sign(x):
+    return Sign.apply(x)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    lo = None if min is None else as_python_scalar(min)
+    hi = None if max is None else as_python_scalar(max)
+    return Clamp.apply(x, min=lo, max=hi)
