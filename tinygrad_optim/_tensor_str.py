@@ -144,7 +144,9 @@ def _render(array: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) ->
     if array.ndim == 1:
         return _render_vector(array, fmt, indent, summarize)
     indices = _edge_indices(len(array)) if summarize else range(len(array))
-    parts = ["..." if i is None else _render(array[i], fmt, indent + 1, summarize) for i in indices]
+    parts = [
+        "..." if i is None else _render(array[i], fmt, indent + 1, summarize) for i in indices
+    ]
     # Sub-blocks of rank k are separated by k - 1 blank lines.
     separator = "," + "\n" * (array.ndim - 1) + " " * (indent + 1)
     return "[" + separator.join(parts) + "]"
