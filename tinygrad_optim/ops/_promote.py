@@ -1,4 +1,4 @@
-"""torch's type promotion for operands that mix tensors and Python scalars.
+"""torch's operand rules: type promotion (tensors mixed with Python scalars) and broadcasting.
 
 numpy and torch disagree in three places that users notice: ``int_tensor * 2.5`` is float32
 in torch (float64 in numpy), ``float32_tensor + int64_tensor`` stays float32 (float64 in
@@ -72,3 +72,31 @@ def result_dtype(*operands):
 
 def cast(array, dt):
     return array if array.dtype == dt else array.astype(dt)
+
+
+def broadcast_shapes(*shapes):
+    """The common shape of ``shapes``, or torch's RuntimeError naming the first clash.
+
+    Folded left to right and compared from the last dim, as torch's ``infer_size`` does, so
+    that the message names the same sizes and dim as torch's.
+    """
+    result = tuple(shapes[0])
+    for shape in shapes[1:]:
+        if tuple(shape) == result:
+            continue
+        ndim = builtins.max(len(result), len(shape))
+        a = (1,) * (ndim - len(result)) + result
+        b = (1,) * (ndim - len(shape)) + tuple(shape)
+        for i in reversed(range(ndim)):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of "
+                                   f"tensor b ({b[i]}) at non-singleton dimension {i}")
+        result = tuple(n if n != 1 else m for n, m in zip(a, b))
+    return result
+
+
+def check_broadcast(*tensors):
+    """Raise torch's error when the tensors' shapes do not broadcast together."""
+    first = tensors[0]._array.shape
+    if any(t._array.shape != first for t in tensors[1:]):
+        broadcast_shapes(*(t._array.shape for t in tensors))

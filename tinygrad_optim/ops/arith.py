@@ -8,7 +8,21 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..function import Function, is_tensor
-from ._promote import result_dtype
+from ._promote import check_broadcast, result_dtype
+
+
+def quiet(cls):
+    """Let a Function's forward and backward make inf and nan silently, as torch does.
+
+    numpy warns on 1 / 0, log(0), sqrt(-1), 0 * inf or an overflow; torch (and cupy) just
+    return the IEEE result. numpy's errstate decorator sets the state per call (thread-safe).
+    """
+    for name in ("forward", "backward"):
+        if name in vars(cls):  # an inherited method is wrapped already
+            method = vars(cls)[name]
+            setattr(cls, name, np.errstate(divide="ignore", over="ignore",
+                                           invalid="ignore")(method))
+    return cls
 
 
 def as_python_scalar(value):
@@ -26,6 +40,7 @@ def as_python_scalar(value):
 def _binary(tensor_fn, scalar_fn, x, y, reflected_fn):
     """Dispatch ``op(x, y)`` on which operands are tensors, casting as torch promotes."""
     if is_tensor(x) and is_tensor(y):
+        check_broadcast(x, y)
         dt = result_dtype(x, y)
         if x._array.dtype != dt or y._array.dtype != dt:
             x, y = x.to(dt), y.to(dt)
@@ -42,6 +57,7 @@ def _cast_for_scalar(t, c):
     return t if t._array.dtype == dt else t.to(dt)
 
 
+@quiet
 class Add(Function):
     def forward(self, x, y):
         return x + y
@@ -50,6 +66,7 @@ class Add(Function):
         return gy, gy
 
 
+@quiet
 class AddScalar(Function):
     def forward(self, x, c):
         return x + c
@@ -58,6 +75,7 @@ class AddScalar(Function):
         return (gy,)
 
 
+@quiet
 class Sub(Function):
     def forward(self, x, y):
         return x - y
@@ -66,6 +84,7 @@ class Sub(Function):
         return gy, -gy
 
 
+@quiet
 class RSubScalar(Function):
     def forward(self, x, c):
         return c - x
@@ -74,6 +93,7 @@ class RSubScalar(Function):
         return (-gy,)
 
 
+@quiet
 class Mul(Function):
     def forward(self, x, y):
         self.save_for_backward(x, y)
@@ -84,6 +104,7 @@ class Mul(Function):
         return gy * y, gy * x
 
 
+@quiet
 class MulScalar(Function):
     def forward(self, x, c):
         self.save_for_backward(c)  # saved (and freed) like torch's wrapped-number operand
@@ -94,6 +115,7 @@ class MulScalar(Function):
         return (gy * c,)
 
 
+@quiet
 class Div(Function):
     def forward(self, x, y):
         self.save_for_backward(x, y)
@@ -105,6 +127,7 @@ class Div(Function):
         return gy / y, -gy * ((x / y) / y)
 
 
+@quiet
 class DivScalar(Function):
     def forward(self, x, c):
         self.save_for_backward(c)
@@ -115,6 +138,7 @@ class DivScalar(Function):
         return (gy / c,)
 
 
+@quiet
 class RDivScalar(Function):
     def forward(self, x, c):
         self.save_for_backward(x, c)
@@ -133,6 +157,7 @@ class Neg(Function):
         return (-gy,)
 
 
+@quiet
 class PowScalar(Function):
     """``x ** c``: d/dx = c * x**(c-1), and exactly 0 when c == 0 (as torch)."""
 
@@ -147,11 +172,12 @@ class PowScalar(Function):
         return (gy * (c * x ** (c - 1)),)
 
 
+@quiet
 class RPowScalar(Function):
     """``c ** x``: d/dx = c**x * log(c), and 0 where c == 0 and x >= 0 (as torch)."""
 
     def forward(self, x, c):
-        out = c ** x
+        out = _int_power(c, x, get_array_module(x)) if x.dtype.kind in "iu" else c ** x
         self.save_for_backward(x, c, out)
         return out
 
@@ -159,18 +185,18 @@ class RPowScalar(Function):
         x, c, out = self.saved
         # A Python float keeps float32 arrays float32 (numpy 2's weak scalars).
         log_c = math.log(c) if c > 0 else (-math.inf if c == 0 else math.nan)
-        with np.errstate(invalid="ignore"):
-            gx = gy * (out * log_c)
+        gx = gy * (out * log_c)
         if c == 0:
             gx = get_array_module(gy).where(x >= 0, 0, gx)
         return (gx,)
 
 
+@quiet
 class Pow(Function):
     """``x ** y`` for two tensors."""
 
     def forward(self, x, y):
-        out = x ** y
+        out = _int_power(x, y, get_array_module(x)) if x.dtype.kind in "iu" else x ** y
         self.save_for_backward(x, y, out)
         return out
 
@@ -181,8 +207,7 @@ class Pow(Function):
         if self.needs_input_grad[0]:
             gx = xp.where(y == 0, 0, gy * (y * x ** (y - 1)))
         if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gy0 = xp.where((x == 0) & (y >= 0), 0, gy * (out * xp.log(x)))
+            gy0 = xp.where((x == 0) & (y >= 0), 0, gy * (out * xp.log(x)))
         return gx, gy0
 
 
@@ -210,14 +235,30 @@ def div(input, other):
     return _binary(Div, DivScalar, input, other, RDivScalar)
 
 
+def _int_power(base, exponent, xp):
+    """Integer ``base ** exponent`` as torch computes it, where numpy raises on a negative
+    exponent: the true power truncated to an integer, so 0 unless the base is 1 or -1."""
+    negative = exponent < 0
+    out = base ** xp.where(negative, -exponent, exponent)
+    return xp.where(negative & (abs(base) != 1), 0, out)
+
+
 def pow(input, exponent):
+    if (is_tensor(input) and not _is_float(input) and not is_tensor(exponent)
+            and not _is_float(exponent) and exponent < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _binary(Pow, PowScalar, input, exponent, RPowScalar)
 
 
 def neg(input):
+    if input._array.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     return Neg.apply(input)
 
 
+@quiet
 class SubScalar(AddScalar):
     """``x - c``, recorded as torch records it (an add of -c)."""
 

@@ -5,7 +5,7 @@ import operator
 
 from ..backend import get_array_module
 from ..function import Function, is_tensor
-from ._promote import result_dtype
+from ._promote import check_broadcast, result_dtype
 from .arith import as_python_scalar
 
 
@@ -20,6 +20,7 @@ def _compare(op, x, y):
     # Compared in the promoted type, as torch does: int_tensor > 0.5 compares as floats.
     dt = result_dtype(x, y)
     if is_tensor(y):
+        check_broadcast(x, y)
         return Compare.apply(x.to(dt), y.to(dt), op=op)
     return Compare.apply(x.to(dt), c=as_python_scalar(y), op=op)
 
@@ -73,19 +74,23 @@ class Minimum(Maximum):
     wins = staticmethod(operator.lt)
 
 
-def _pair(x, y):
-    if not is_tensor(y):
-        y = x._scalar_tensor(as_python_scalar(y), result_dtype(x, y))
+def _pair(name, x, y):
+    """Two tensors (torch takes no scalar here), broadcast-checked and promoted."""
+    for position, (arg, value) in enumerate((("input", x), ("other", y)), 1):
+        if not is_tensor(value):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+    check_broadcast(x, y)
     dt = result_dtype(x, y)
     return x.to(dt), y.to(dt)
 
 
-def maximum(x, y):
-    return Maximum.apply(*_pair(x, y))
+def maximum(input, other):
+    return Maximum.apply(*_pair("maximum", input, other))
 
 
-def minimum(x, y):
-    return Minimum.apply(*_pair(x, y))
+def minimum(input, other):
+    return Minimum.apply(*_pair("minimum", input, other))
 
 
 class Where(Function):
@@ -100,15 +105,12 @@ class Where(Function):
 
 
 def where(condition, input, other):
-    """``where(cond, x, y)``: x where cond is true, else y; either may be a scalar."""
-    like = input if is_tensor(input) else other
-    if not is_tensor(like):
-        raise TypeError("where() expects at least one of input and other to be a Tensor")
+    """``where(cond, x, y)``: x where cond is true, else y; either may be a Python scalar."""
+    if condition._array.dtype.kind != "b":
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype._torch_type}")
     dt = result_dtype(input, other)
-    x = input.to(dt) if is_tensor(input) else like._scalar_tensor(input, dt)
-    y = other.to(dt) if is_tensor(other) else like._scalar_tensor(other, dt)
-    cond = condition._array if is_tensor(condition) else condition
-    if cond.dtype.kind != "b":
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype}")
-    return Where.apply(x, y, condition=cond)
+    x = input.to(dt) if is_tensor(input) else condition._scalar_tensor(input, dt)
+    y = other.to(dt) if is_tensor(other) else condition._scalar_tensor(other, dt)
+    check_broadcast(condition, x, y)
+    return Where.apply(x, y, condition=condition._array)

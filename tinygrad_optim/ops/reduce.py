@@ -1,21 +1,32 @@
 """Reductions: sum, mean, max/min (whole tensor or along a dim), amax/amin."""
 from __future__ import annotations
 
+import builtins
 import collections
 
 import numpy as np
 
 from ..backend import get_array_module
 from ..function import Function
+from .arith import quiet
 
-# torch.return_types.max(values=..., indices=...): unpacks like a tuple, reads like a record.
-ReturnMax = collections.namedtuple("max", ["values", "indices"])
-ReturnMin = collections.namedtuple("min", ["values", "indices"])
+
+def _return_type(name):
+    """torch.return_types.<name>(values=..., indices=...): unpacks like a tuple, reads like a
+    record, prints like torch's."""
+    def __repr__(self):
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    base = collections.namedtuple(name, ["values", "indices"])
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+ReturnMax = _return_type("max")
+ReturnMin = _return_type("min")
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
     """A dim in range for ``ndim`` dims (a 0-d tensor accepts 0 and -1), as a positive int."""
-    n = max(ndim, 1)
+    n = builtins.max(ndim, 1)  # this module's max() is the tensor op
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
@@ -41,6 +52,7 @@ def _expand_back(gy, shape, axes, keepdim):
     return xp.broadcast_to(gy, shape)
 
 
+@quiet
 class Sum(Function):
     def forward(self, x, axes=(), keepdim=False):
         self.meta = (x.shape, axes, keepdim)
@@ -51,6 +63,7 @@ class Sum(Function):
         return (_expand_back(gy, *self.meta),)
 
 
+@quiet
 class Mean(Function):
     def forward(self, x, axes=(), keepdim=False):
         self.meta = (x.shape, axes, keepdim)
@@ -67,16 +80,12 @@ class Mean(Function):
         return (_expand_back(gy, *self.meta) / self.count,)
 
 
+@quiet
 class Extreme(Function):
     """max/min over whole axes; ties share the gradient equally (torch's amax/max rule)."""
 
     def forward(self, x, axes=(), keepdim=False, largest=True):
         xp = get_array_module(x)
-        if x.size == 0 and any(x.shape[a] == 0 for a in axes):
-            name = "max" if largest else "min"
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
-                               "argument.")
         y = xp.asarray((x.max if largest else x.min)(axis=axes, keepdims=True))
         self.save_for_backward(x, y)
         self.meta = (axes, keepdim)
@@ -123,14 +132,14 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 
 def _extreme(x, dim, keepdim, largest):
     if dim is None:
-        return Extreme.apply(x, axes=normalize_dims(None, x.ndim), largest=largest)
+        axes = normalize_dims(None, x.ndim)
+        _check_nonempty(x, axes, "max" if largest else "min", explicit=False)
+        return Extreme.apply(x, axes=axes, largest=largest)
     d = normalize_dim(dim, x.ndim)
     if x.ndim == 0:  # a 0-d tensor is its own max along dim 0, at index 0
         x, keepdim = x.reshape(1), False
     a = x._array
-    if a.shape[d] == 0:
-        raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {d} to have "
-                         "non-zero size.")
+    _check_nonempty(x, (d,), "max" if largest else "min", explicit=True)
     xp = get_array_module(a)
     index = xp.expand_dims((a.argmax if largest else a.argmin)(axis=d), d)
     values = TakeAlong.apply(x, index=index, dim=d, keepdim=keepdim)
@@ -147,8 +156,29 @@ def min(x, dim=None, keepdim=False):
 
 
 def amax(x, dim=(), keepdim=False):
-    return Extreme.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim, largest=True)
+    return _amax(x, dim, keepdim, "amax")
 
 
 def amin(x, dim=(), keepdim=False):
-    return Extreme.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim, largest=False)
+    return _amax(x, dim, keepdim, "amin")
+
+
+def _amax(x, dim, keepdim, name):
+    axes = normalize_dims(dim, x.ndim)
+    _check_nonempty(x, axes, name, explicit=not _is_all(dim))
+    return Extreme.apply(x, axes=axes, keepdim=keepdim, largest=name.endswith("max"))
+
+
+def _is_all(dim) -> bool:
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
+def _check_nonempty(x, axes, name, explicit):
+    """torch's errors for a max/min over no entries: which one depends on how dims were named."""
+    empty = [a for a in axes if x.shape[a] == 0]
+    if not empty:
+        return
+    if explicit:
+        raise IndexError(f"{name}(): Expected reduction dim {empty[0]} to have non-zero size.")
+    raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == "
+                       "0. Specify the reduction dim with the 'dim' argument.")

@@ -7,8 +7,10 @@ import numpy as np
 
 from ..backend import device_of, get_array_module, scatter_add, to_device
 from ..function import Function, is_tensor
+from ._index import check_index
 from ._promote import result_dtype
-from .reduce import normalize_dim
+from .arith import quiet
+from .reduce import normalize_dim, normalize_dims
 
 
 class _View(Function):
@@ -28,14 +30,22 @@ def _shape_arg(shape):
 
 def _infer(shape, numel):
     """Resolve one -1 entry, with torch's message when the sizes cannot work."""
-    known = math.prod(n for n in shape if n != -1)
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(shape)}")
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
-    if shape.count(-1) == 1 and known != 0 and numel % known == 0:
-        shape = tuple(numel // known if n == -1 else n for n in shape)
-    if -1 in shape or math.prod(shape) != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape
+    known = math.prod(n for n in shape if n != -1)
+    if -1 in shape:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} "
+                               "because the unspecified dimension size -1 can be any value and "
+                               "is ambiguous")
+        if known != 0 and numel % known == 0:
+            return tuple(numel // known if n == -1 else n for n in shape)
+    elif known == numel:
+        return shape
+    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
 
 
 class Reshape(_View):
@@ -86,12 +96,14 @@ class Permute(_View):
 
 
 def permute(x, *dims):
-    dims = tuple(normalize_dim(d, x.ndim) for d in _shape_arg(dims))
-    if sorted(dims) != list(range(x.ndim)):
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}"
-                           if len(dims) != x.ndim else "permute(): duplicate dims are not allowed.")
+                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
+    dims = tuple(normalize_dim(d, x.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return Permute.apply(x, dims=dims)
 
 
@@ -115,7 +127,8 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {normalize_dim(d, x.ndim) for d in (dim if isinstance(dim, tuple) else (dim,))}
+        # A 0-d tensor accepts dim 0 or -1 (normalize_dims checks them, then reduces nothing).
+        dims = normalize_dims(dim if isinstance(dim, (tuple, list)) else (dim,), x.ndim)
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return Reshape.apply(x, shape=shape)
 
@@ -136,10 +149,14 @@ class Expand(_View):
 def expand(x, *sizes):
     sizes = _shape_arg(sizes)
     if len(sizes) < x.ndim:
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): "
+        raise RuntimeError(f"expand({x._type_name()}{{{list(x.shape)}}}, size={list(sizes)}): "
                            f"the number of sizes provided ({len(sizes)}) must be greater or equal "
                            f"to the number of dimensions in the tensor ({x.ndim})")
     lead = len(sizes) - x.ndim
+    for i, n in enumerate(sizes[:lead]):
+        if n < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
     shape = list(sizes)
     for i, n in enumerate(x.shape):
         want = sizes[lead + i]
@@ -179,9 +196,10 @@ def _is_basic(index) -> bool:
 def _index_part(part, xp):
     """Tensors and lists inside an index become arrays; a 0-d integer tensor an int."""
     if is_tensor(part):
-        if part.ndim == 0 and part.dtype.name != "bool":
+        if part.ndim == 0 and part._array.dtype.kind in "iu":
             return part.item()
-        return part._array
+        # xp.asarray: a CPU index tensor may index a GPU tensor, as in torch.
+        return xp.asarray(part._array)
     if isinstance(part, list):
         return xp.asarray(part)
     return part
@@ -196,7 +214,7 @@ def as_index(index, xp):
 
 def getitem(x, index):
     index = as_index(index, get_array_module(x._array))
-    _check_bounds(x.shape, index if isinstance(index, tuple) else (index,))
+    check_index(x.shape, index)
     return GetItem.apply(x, index=index)
 
 
@@ -216,44 +234,48 @@ class SetItem(Function):
 
 
 def setitem(x, index, value):
+    check_index(x.shape, index)
     v = value.to(x.dtype) if is_tensor(value) else x._scalar_tensor(value, x._array.dtype)
     return SetItem.apply(x, v, index=index)
 
 
-def _check_bounds(shape, parts):
-    """torch raises IndexError for an out-of-range integer index; name it as torch does."""
-    dim = 0
-    for p in parts:
-        if p is Ellipsis:
-            dim = len(shape) - sum(q is not None and q is not Ellipsis for q in parts[dim:]) + 1
-            continue
-        if p is None:
-            continue
-        if isinstance(p, int) and dim < len(shape) and not -shape[dim] <= p < shape[dim]:
-            raise IndexError(f"index {p} is out of bounds for dimension {dim} with size "
-                             f"{shape[dim]}")
-        dim += 1
-
-
 class Cat(Function):
+    """Concatenation along ``dim``; legacy empty inputs (shape (0,)) are left out, as torch
+    leaves them out, and get an empty gradient."""
+
     def forward(self, *arrays, dim=0):
-        self.splits = (np.cumsum([a.shape[dim] for a in arrays])[:-1], dim)
-        return get_array_module(arrays[0]).concatenate(arrays, axis=dim)
+        skip = [_legacy_empty(a) for a in arrays]
+        if all(skip):
+            skip = [False] * len(arrays)
+        kept = [a for a, s in zip(arrays, skip) if not s]
+        self.layout = (dim, skip, np.cumsum([a.shape[dim] for a in kept])[:-1])
+        return get_array_module(arrays[0]).concatenate(kept, axis=dim)
 
     def backward(self, gy):
-        points, dim = self.splits
-        return tuple(get_array_module(gy).split(gy, points, axis=dim))
+        dim, skip, points = self.layout
+        xp = get_array_module(gy)
+        parts = iter(xp.split(gy, points, axis=dim))
+        return tuple(xp.zeros((0,), gy.dtype) if s else next(parts) for s in skip)
+
+
+def _legacy_empty(t) -> bool:
+    return t.ndim == 1 and t.shape[0] == 0
 
 
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    # torch skips legacy empty 1-d tensors of size 0 when concatenating.
-    keep = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    d = normalize_dim(dim, keep[0].ndim)
-    ref = keep[0].shape
-    for i, t in enumerate(keep[1:], 1):
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    keep = [(i, t) for i, t in enumerate(tensors) if not _legacy_empty(t)]
+    if not keep:  # nothing but legacy empties: torch returns one, whatever dim says
+        return Cat.apply(*_promoted(tensors), dim=0)
+    d = normalize_dim(dim, keep[0][1].ndim)
+    ref = keep[0][1].shape
+    for i, t in keep[1:]:
         if t.ndim != len(ref):
             raise RuntimeError("Tensors must have same number of dimensions: got "
                                f"{len(ref)} and {t.ndim}")
@@ -262,7 +284,7 @@ def cat(tensors, dim=0):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {a} but got size {b} for tensor number {i} "
                                    "in the list.")
-    return Cat.apply(*_promoted(keep), dim=d)
+    return Cat.apply(*_promoted(tensors), dim=d)
 
 
 def stack(tensors, dim=0):
@@ -283,6 +305,7 @@ def _promoted(tensors):
     return [t.to(dt) for t in tensors]
 
 
+@quiet
 class Copy(Function):
     """clone(), a cast, or a move between devices: the gradient takes the way back."""
 

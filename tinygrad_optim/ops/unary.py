@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .arith import as_python_scalar
+from ._promote import result_dtype
+from .arith import as_python_scalar, quiet
 
 
 def _floating(x):
@@ -11,6 +12,7 @@ def _floating(x):
     return x if x._array.dtype.kind == "f" else x.float()
 
 
+@quiet
 class Abs(Function):
     def forward(self, x):
         self.save_for_backward(x)
@@ -21,6 +23,7 @@ class Abs(Function):
         return (gy * get_array_module(x).sign(x),)
 
 
+@quiet
 class Exp(Function):
     def forward(self, x):
         y = get_array_module(x).exp(x)
@@ -32,6 +35,7 @@ class Exp(Function):
         return (gy * y,)
 
 
+@quiet
 class Log(Function):
     def forward(self, x):
         self.save_for_backward(x)
@@ -42,6 +46,7 @@ class Log(Function):
         return (gy / x,)
 
 
+@quiet
 class Sqrt(Function):
     def forward(self, x):
         y = get_array_module(x).sqrt(x)
@@ -53,6 +58,7 @@ class Sqrt(Function):
         return (gy / (2 * y),)
 
 
+@quiet
 class Sin(Function):
     def forward(self, x):
         self.save_for_backward(x)
@@ -63,6 +69,7 @@ class Sin(Function):
         return (gy * get_array_module(x).cos(x),)
 
 
+@quiet
 class Cos(Function):
     def forward(self, x):
         self.save_for_backward(x)
@@ -73,6 +80,7 @@ class Cos(Function):
         return (gy * -get_array_module(x).sin(x),)
 
 
+@quiet
 class Tanh(Function):
     def forward(self, x):
         y = get_array_module(x).tanh(x)
@@ -84,6 +92,7 @@ class Tanh(Function):
         return (gy * (1 - y * y),)
 
 
+@quiet
 class Sigmoid(Function):
     def forward(self, x):
         xp = get_array_module(x)
@@ -106,7 +115,9 @@ class Relu(Function):
 
     def backward(self, gy):
         (y,) = self.saved
-        return (gy * (y > 0),)
+        # where, not gy * mask: an inf gradient stays out of the dead inputs (torch's way)
+        xp = get_array_module(gy)
+        return (xp.where(y > 0, gy, xp.zeros((), gy.dtype)),)
 
 
 class Clamp(Function):
@@ -126,12 +137,13 @@ class Clamp(Function):
     def backward(self, gy):
         (x,) = self.saved
         low, high = self.bounds
+        xp = get_array_module(gy)
         mask = True
         if low is not None:
             mask = x >= low
         if high is not None:
             mask = mask & (x <= high)
-        return (gy * mask,)
+        return (xp.where(mask, gy, xp.zeros((), gy.dtype)),)
 
 
 class Sign(Function):
@@ -143,6 +155,8 @@ class Sign(Function):
 
 
 def absolute(x):
+    if x._array.dtype.kind == "b":
+        raise NotImplementedError(f'"abs_{x.device.type}" not implemented for \'Bool\'')
     return Abs.apply(x)
 
 
@@ -175,6 +189,8 @@ def sigmoid(x):
 
 
 def relu(x):
+    if x._array.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(x)
 
 
@@ -187,4 +203,6 @@ def clamp(x, min=None, max=None):
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo = None if min is None else as_python_scalar(min)
     hi = None if max is None else as_python_scalar(max)
-    return Clamp.apply(x, min=lo, max=hi)
+    # The bounds take part in type promotion: int_tensor.clamp(0.5) is float32, as in torch.
+    dt = result_dtype(x, *(b for b in (lo, hi) if b is not None))
+    return Clamp.apply(x if x._array.dtype == dt else x.to(dt), min=lo, max=hi)
