@@ -762,9 +762,6 @@ def test_optimizer_resumed_from_state_dict_continues_bit_for_bit(
 
 
 # ---------------------------------------------------------------------- packaging
-@pytest.mark.xfail(reason="tinygrad_optim/__init__.py does not import the optim subpackage, "
-                          "so `import tinygrad_optim as torch; torch.optim.SGD` fails",
-                   strict=True)
 def test_optim_is_reachable_from_the_top_level_package():
     code = "import tinygrad_optim as torch; print(torch.optim.SGD.__name__)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -2,9 +2,8 @@
 
 Written so that code for PyTorch runs with ``import tinygrad_optim as torch``.
 """
-from . import cuda, dtypes
-from .backend import device
-from .backend import manual_seed as _manual_seed
+from . import cuda, dtypes, nn, optim
+from .backend import device, manual_seed
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                        ones, ones_like, rand, randint, randn, tensor, zeros, zeros_like)
 from .dtypes import (bool, double, float, float16, float32, float64, half, int, int8, int16,
@@ -15,20 +14,32 @@ from .ops import (absolute as abs, add, amax, amin, cat, clamp, cos, div, eq, ex
                   gt, le, log, lt, matmul, max, maximum, mean, min, minimum, mul, ne, neg,
                   permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, stack, sub, sum,
                   t, tanh, transpose, unsqueeze, where)
+from .serialization import load, save
 from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
 clip = clamp
 
 
-def manual_seed(seed: int) -> None:
-    """Seed every device's generator: the same seed gives the same numbers, run after run."""
-    _manual_seed(seed)
-
-
 def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a Tensor (a Parameter is one)."""
     return isinstance(obj, Tensor)
 
 
 def numel(input) -> int:
+    """The number of elements of ``input``."""
     return input.numel()
+
+
+__all__ = [
+    "Size", "Tensor", "abs", "add", "amax", "amin", "arange", "bool", "cat", "clamp", "clip",
+    "cos", "cuda", "device", "div", "double", "dtype", "dtypes", "empty", "empty_like",
+    "enable_grad", "eq", "exp", "eye", "flatten", "float", "float16", "float32", "float64",
+    "from_numpy", "full", "full_like", "ge", "gt", "half", "int", "int16", "int32", "int64",
+    "int8", "is_grad_enabled", "is_tensor", "le", "linspace", "load", "log", "long", "lt",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg",
+    "nn", "no_grad", "numel", "ones", "ones_like", "optim", "permute", "pow", "rand", "randint",
+    "randn", "relu", "reshape", "save", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
+    "sqrt", "squeeze", "stack", "sub", "sum", "t", "tanh", "tensor", "transpose", "uint8",
+    "unsqueeze", "where", "zeros", "zeros_like",
+]

@@ -5,13 +5,107 @@ import heapq
 import itertools
 
 from . import grad_mode
-from .function import check_saved_versions, unbroadcast
+from .backend import get_array_module
+from .function import check_saved_versions, is_tensor, type_name, unbroadcast
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the graph "
           "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
           "you need to backward through the graph a second time or if you need to access saved "
           "tensors after calling backward.")
+NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+_GRAD_DTYPE = (
+    "attempting to assign a gradient with dtype '{}' to a tensor with grad_dtype '{}'. The "
+    "gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+    "the tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. Set "
+    "grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may break "
+    "downstream systems that assume they match.")
+
+
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False) -> None:
+    """Add d(tensor)/d(leaf) into the ``.grad`` of every leaf that ``tensor`` depends on.
+
+    Args:
+        tensor: the output to differentiate.
+        gradient: d(loss)/d(tensor), a Tensor of ``tensor``'s shape; may be left out for a
+            one-element tensor (it is then 1).
+        retain_graph: keep the arrays saved for backward, so that a second call works.
+        create_graph: higher-order gradients; not supported.
+
+    Raises:
+        RuntimeError, TypeError: torch's errors for a bad ``gradient``, for a tensor that
+            does not require grad, and for a graph already freed by an earlier call.
+    """
+    if create_graph:
+        raise RuntimeError("create_graph=True (higher-order gradients) is not supported by "
+                           "tinygrad_optim")
+    gradient = _one_gradient(gradient)
+    array = tensor._array
+    if gradient is not None:
+        if gradient.shape != tensor.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of torch.Size("
+                               f"{list(gradient.shape)}) and output[0] has a shape of "
+                               f"torch.Size({list(tensor.shape)}).")
+        if gradient.device != tensor.device:
+            raise RuntimeError(f"invalid gradient at index 0 - expected device {tensor.device} "
+                               f"but got {gradient.device}")
+    elif tensor._requires_grad and array.size != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if not tensor._requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                           "grad_fn")
+    if gradient is None:
+        grad = get_array_module(array).ones_like(array)
+    else:
+        grad = gradient._array.astype(array.dtype, copy=False)
+    if tensor._grad_fn is None:
+        tensor._accumulate_grad(grad, False)
+    else:
+        run_backward(tensor._grad_fn, grad, bool(retain_graph))
+
+
+def _one_gradient(gradient):
+    """``gradient`` as torch reads it for one output: a Tensor, None, or a sequence of them."""
+    if gradient is None or is_tensor(gradient):
+        return gradient
+    items = tuple(gradient)  # a bare number fails here, with Python's message as in torch
+    if not items:
+        raise RuntimeError("got 1 tensors and 0 gradients")
+    if items[0] is not None and not is_tensor(items[0]):
+        # torch's check is Python code: it prints the bare type name ("float64").
+        raise TypeError("gradients can be either Tensors or None, but got "
+                        f"{type(items[0]).__name__}")
+    return items[0]
+
+
+def check_grad_assignment(tensor, value) -> None:
+    """What ``tensor.grad = value`` accepts: None, or a Tensor like ``tensor``.
+
+    Raises:
+        TypeError: when ``value`` is not a Tensor.
+        RuntimeError: on a different shape, dtype or device (torch's messages).
+    """
+    if value is None:
+        return
+    if not is_tensor(value):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type_name(value)}")
+    if value.shape != tensor.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a "
+                           f"tensor of size '{list(tensor.shape)}'. Please ensure that the "
+                           "gradient and the tensor are the same size")
+    if value.dtype is not tensor.dtype:
+        raise RuntimeError(_GRAD_DTYPE.format(value.dtype._c_name, tensor.dtype._torch_type))
+    if value.device != tensor.device:
+        raise RuntimeError(f"attempting to assign a gradient located on device with type "
+                           f"'{value.device.type}' to a tensor located on device with type "
+                           f"'{tensor.device.type}'. Please ensure that the gradient and the "
+                           "tensor are on the same device")
 
 
 def _count_dependencies(root):
@@ -50,8 +144,10 @@ class _Buffer:
 def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
     """Propagate ``root_grad`` from the node ``root_fn`` and add the result into leaf grads.
 
-    Ready nodes run latest-created first (torch's order), so gradients are summed in the
-    same order as torch sums them.
+    A node runs once, when every node that feeds it a gradient has run (its count of
+    dependencies reaches zero); among ready nodes the latest created runs first (torch's
+    order), so gradients are summed in the order torch sums them. A node that receives
+    only None gradients still runs, passing None on, so that its parents are counted down.
     """
     deps = _count_dependencies(root_fn)
     buffers = {root_fn: _Buffer(root_grad)}
@@ -60,15 +156,18 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
     with grad_mode.no_grad():
         while ready:
             _, _, node = heapq.heappop(ready)
-            buf = buffers.pop(node)
+            buf = buffers.pop(node, None)
             if getattr(node, "_is_tensor", False):
-                node._accumulate_grad(buf.array, buf.owned)
+                if buf is not None:
+                    node._accumulate_grad(buf.array, buf.owned)
                 continue
-            grads = _call_backward(node, buf.array, retain_graph)
+            if buf is None:
+                grads = (None,) * len(node.parents)
+            else:
+                grads = _call_backward(node, buf.array, retain_graph)
             for parent, grad, (shape, dtype) in zip(node.parents, grads, node.input_meta):
                 if parent is None:
                     continue
-                deps[parent] -= 1
                 if grad is not None:
                     grad = unbroadcast(grad, shape)
                     if grad.dtype != dtype:  # e.g. a float32 input of a float64 op
@@ -77,7 +176,8 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
                         buffers[parent].add(grad)
                     else:
                         buffers[parent] = _Buffer(grad)
-                if deps[parent] == 0 and parent in buffers:
+                deps[parent] -= 1
+                if deps[parent] == 0:
                     # Leaves go after every node: their gradient is complete by then anyway.
                     key = 1 if getattr(parent, "_is_tensor", False) else -parent.seq
                     heapq.heappush(ready, (key, next(tie), parent))
@@ -92,6 +192,9 @@ def _call_backward(node, gy, retain_graph):
         if kept is not None:
             kept._accumulate_grad(gy, False)
     grads = node.backward(gy)
+    if len(grads) != len(node.parents):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(node.parents)}, got {len(grads)})")
     if not retain_graph and node.saved:
         node.saved = None  # free what forward kept; a second pass now raises _FREED
     return grads

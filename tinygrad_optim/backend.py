@@ -98,7 +98,7 @@ def is_numpy(array) -> bool:
 
 
 def get_array_module(array):
-    """The module (numpy or cupy) whose functions work on ``array``: the device follows the data."""
+    """The module (numpy or cupy) that works on ``array``: the device follows the data."""
     if isinstance(array, np.ndarray) or _cupy_module is None:
         return np
     return _cupy_module.get_array_module(array)
@@ -150,9 +150,20 @@ _DEFAULT_SEED = 67280421310721  # torch's default seed: any fixed number would d
 
 
 def manual_seed(seed: int) -> None:
-    """Re-seed every device's generator (those made later are seeded from ``seed`` too)."""
+    """Seed every device's generator: the same seed gives the same numbers, run after run
+    (a generator made later, for a device first used later, is seeded from ``seed`` too).
+
+    As in torch, a seed may be any integer in [-2**63, 2**64); a negative one counts as
+    ``seed mod 2**64``.
+
+    Raises:
+        ValueError: for a seed outside that range (torch's message).
+    """
     global _DEFAULT_SEED
     seed = int(seed)
+    if not -2**63 <= seed < 2**64:
+        raise ValueError("Overflow when unpacking long long")
+    seed %= 2**64
     with _generator_lock:
         _DEFAULT_SEED = seed
         _generators.clear()

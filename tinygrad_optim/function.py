@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 
 import numpy as np
 
 from . import grad_mode
 from .backend import get_array_module
+from .dtypes import from_numpy_dtype
 
 _sequence = itertools.count()  # creation order: backward runs later nodes first, as torch does
 
@@ -14,6 +16,14 @@ _sequence = itertools.count()  # creation order: backward runs later nodes first
 def is_tensor(obj) -> bool:
     # Duck-typed so that this module needs no import of tensor.py (which imports the ops).
     return getattr(obj, "_is_tensor", False)
+
+
+def type_name(obj) -> str:
+    """An object's type as torch's messages print it: ``list``, ``numpy.ndarray``, ``Tensor``."""
+    kind = type(obj)
+    if kind.__module__ == "builtins" or is_tensor(obj):
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
 
 
 def unbroadcast(gx, shape):
@@ -58,7 +68,11 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
-        """Run the operation on tensors and record it when a gradient is needed."""
+        """Run the operation on tensors and record it when a gradient is needed.
+
+        Nothing is recorded when grad mode is off, when no input requires grad, or when the
+        output is not floating point (an integer result has no gradient, as in torch).
+        """
         fn = cls()
         first = inputs[0]
         if len(inputs) > 1:
@@ -68,6 +82,7 @@ class Function:
         fn.needs_input_grad = tuple(t._requires_grad for t in inputs) if track else None
         fn.saved = ()
         out = fn.forward(*[t._array for t in inputs], **kwargs)
+        track = track and out.dtype.kind == "f"
         result = first._result(out, fn if track else None, cls.is_view(out, first._array))
         if track:
             fn.parents = tuple(t._grad_fn if t._grad_fn is not None else (t if t._requires_grad
@@ -98,41 +113,75 @@ class Function:
         return f"<{self.name()} object at {id(self):#x}>"
 
 
-def _check_same_device(inputs):
+def _check_same_device(inputs) -> None:
+    """Refuse inputs on different devices, naming them in the order torch does.
+
+    torch takes the first non-CPU device as the operation's device and reports the first
+    input elsewhere: ``cuda:0 and cpu`` whichever operand is on the CPU.
+
+    Raises:
+        RuntimeError: torch's "Expected all tensors to be on the same device" message.
+    """
     if all(type(t._array) is np.ndarray for t in inputs):  # the common case, checked cheaply
         return
-    devices = {t.device for t in inputs}
-    if len(devices) > 1:
-        names = sorted(str(d) for d in devices)
+    devices = [t.device for t in inputs]
+    common = next((d for d in devices if d.type != "cpu"), devices[0])
+    other = next((d for d in devices if d != common), None)
+    if other is not None:
         raise RuntimeError("Expected all tensors to be on the same device, but found at least "
-                           f"two devices, {names[0]} and {names[1]}!")
+                           f"two devices, {common} and {other}!")
 
 
 def _versions_of(saved, inputs, result):
-    """For each saved array that is a tensor's storage: that tensor's counter and its value now.
+    """How to check, at backward time, each saved array that is a tensor's storage.
 
-    backward() compares them to detect a saved tensor modified in place since.
+    Each entry is (version counter, version now, owner, (shape, dtype, on CPU)). The owner is
+    None for the node's own output, which torch describes by this node ("output 0 of Exp");
+    an input is described by its grad_fn when the check fails, so the entry holds it by a
+    weak reference (the graph holds no tensors) next to its grad_fn at save time.
     """
     found = []
     for array in saved:
-        owner = next((t for t in inputs if array is t._array), None)
-        if owner is None and array is result._array:
-            owner = result
-        if owner is not None:
-            # Described as torch does: by the operation that made it ("output 0 of Exp").
-            made_by = owner._grad_fn
-            where = f", which is output 0 of {made_by.op_name()}," if made_by else ""
-            found.append((owner._vc, owner._vc[0], f"[{owner._type_name()} "
-                          f"{list(owner._array.shape)}]{where}"))
+        if array is result._array:
+            owner, vc = None, result._vc
+        else:
+            tensor = next((t for t in inputs if array is t._array), None)
+            if tensor is None:
+                continue
+            owner, vc = (weakref.ref(tensor), tensor._grad_fn), tensor._vc
+        found.append((vc, vc[0], owner,
+                      (array.shape, array.dtype, isinstance(array, np.ndarray))))
     return tuple(found)
 
 
 def check_saved_versions(fn) -> None:
-    """Raise torch's error when an array saved for backward was changed in place."""
-    for vc, version, described in fn._saved_versions:
+    """Raise torch's error when an array saved for backward was changed in place since.
+
+    Raises:
+        RuntimeError: "one of the variables needed for gradient computation has been
+            modified by an inplace operation: [torch.FloatTensor [3]], which is output 0 of
+            Mul, is at version 1; expected version 0 instead. ..."
+    """
+    for vc, version, owner, meta in fn._saved_versions:
         if vc[0] != version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {described} is at version {vc[0]}; expected version "
-                f"{version} instead. Hint: replace the in-place operation (a method ending in '_') "
-                "by its out-of-place form, or clone() the tensor before changing it.")
+                f"inplace operation: {_describe(fn, owner, meta)} is at version {vc[0]}; "
+                f"expected version {version} instead. Hint: replace the in-place operation (a "
+                "method ending in '_') by its out-of-place form, or clone() the tensor before "
+                "changing it.")
+
+
+def _describe(fn, owner, meta) -> str:
+    """``[torch.FloatTensor [2, 3]], which is output 0 of Exp,`` (a leaf has no "which")."""
+    if owner is None:
+        made_by = fn
+    else:
+        ref, made_by = owner
+        tensor = ref()
+        if tensor is not None:  # its history now, after the in-place change (torch's view)
+            made_by = tensor._grad_fn
+    shape, dtype, on_cpu = meta
+    device = "" if on_cpu else "cuda."
+    name = f"[torch.{device}{from_numpy_dtype(dtype)._torch_type}Tensor {list(shape)}]"
+    return f"{name}, which is output 0 of {made_by.op_name()}," if made_by else name

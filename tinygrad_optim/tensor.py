@@ -2,19 +2,26 @@
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 import weakref
 
 import numpy as np
 
-from . import dtypes, ops
+from . import autograd, dtypes, ops
 from ._tensor_str import format_tensor
-from .autograd import run_backward
-from .backend import as_device, device_of, get_array_module, to_numpy
-from .convert import as_array
-from .function import is_tensor
+from .backend import as_device, array_module, device_of, get_array_module, on_device, to_numpy
+from .convert import ConversionMixin, as_array
+from .function import is_tensor, type_name
 from .inplace import InPlaceMixin
 from .ops import shape as shape_ops
+
+_T_DEPRECATED = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+    "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+    "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+    "dimensions of a tensor.")
+_CANT_CHANGE = "you can only change requires_grad flags of leaf variables."
 
 
 class Size(tuple):
@@ -27,7 +34,7 @@ class Size(tuple):
         return math.prod(self)
 
 
-class Tensor(InPlaceMixin):
+class Tensor(InPlaceMixin, ConversionMixin):
     """An n-dimensional array on one device, with reverse-mode automatic differentiation.
 
     ``backward()`` *adds* into ``.grad`` of every leaf that requires grad and never clears
@@ -38,10 +45,25 @@ class Tensor(InPlaceMixin):
     _is_tensor = True
     __array_priority__ = 1000  # numpy defers to Tensor: ndarray * tensor gives a Tensor
 
-    def __init__(self, data=(), *, dtype=None, device=None, requires_grad=False):
-        """``Tensor(data)`` like torch.Tensor: the default float type. Prefer ``tensor()``."""
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """``Tensor(data)`` or ``Tensor(*sizes)``, like torch.Tensor: float32 by default.
+
+        ``tensor()`` is the usual way to make a tensor from data; this legacy constructor
+        exists for parity (``Tensor(2, 3)`` is an uninitialised 2 x 3 tensor, as in torch).
+        """
         dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
-        self._set(as_array(data, dt, as_device(device)), None)
+        dev = as_device(device)
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            with on_device(dev):
+                array = array_module(dev).empty(args, dt.np)
+        elif len(args) == 1 and isinstance(args[0], numbers.Number):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        elif len(args) <= 1:
+            array = as_array(args[0] if args else [], dt, dev)
+        else:
+            raise TypeError("new(): data must be a sequence (got "
+                            f"{', '.join(type(a).__name__ for a in args)})")
+        self._set(array, None)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -81,7 +103,16 @@ class Tensor(InPlaceMixin):
     grad_fn = property(lambda self: self._grad_fn)
     is_sparse = False
     _version = property(lambda self: self._vc[0])
-    T = property(lambda self: ops.permute(self, tuple(reversed(range(self.ndim)))))
+
+    @property
+    def T(self):
+        """The reversed dimensions; torch deprecates it (with a warning) except in 1-D and 2-D."""
+        if self.ndim == 0:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases.", UserWarning, stacklevel=2)
+        elif self.ndim > 2:
+            warnings.warn(_T_DEPRECATED, UserWarning, stacklevel=2)
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     @property
     def requires_grad(self) -> bool:
@@ -89,15 +120,17 @@ class Tensor(InPlaceMixin):
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if self._grad_fn is not None and value:  # the attribute refuses even a no-op on it
+            raise RuntimeError(_CANT_CHANGE)
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True):
+        """Make this leaf record operations for backward (or stop); returns self."""
         if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to "
-                    "use a computed variable in a subgraph that doesn't require differentiation "
-                    "use var_no_grad = var.detach().")
+                    f"{_CANT_CHANGE} If you want to use a computed variable in a subgraph that "
+                    "doesn't require differentiation use var_no_grad = var.detach().")
             return self
         if requires_grad and self._array.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
@@ -106,35 +139,14 @@ class Tensor(InPlaceMixin):
 
     @property
     def grad(self):
-        if self._grad_fn is not None and self._grad_fn._retained is None:
-            warnings.warn(
-                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
-                "Its .grad attribute won't be populated during autograd.backward(). If you "
-                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
-                ".retain_grad() on the non-leaf Tensor.", UserWarning, stacklevel=2)
+        """The gradient that ``backward()`` added up, or None; only leaves get one by default."""
+        if self._grad is None and self._grad_fn is not None and self._grad_fn._retained is None:
+            warnings.warn(autograd.NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
     def grad(self, value):
-        if value is not None:
-            if not is_tensor(value):
-                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
-                                f"type {type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}'"
-                                   f" to a tensor of size '{list(self.shape)}'. Please ensure "
-                                   "that the gradient and the tensor are the same size")
-            if value.dtype is not self.dtype:
-                raise RuntimeError(
-                    f"attempting to assign a gradient with dtype "
-                    f"'{value.dtype._torch_type.lower()}' to a tensor with grad_dtype "
-                    f"'{self.dtype._torch_type}'. The gradient must match the tensor's "
-                    "grad_dtype (defaults to the tensor's dtype).")
-            if value.device != self.device:
-                raise RuntimeError(f"attempting to assign a gradient located on device with type "
-                                   f"'{value.device.type}' to a tensor located on device with "
-                                   f"type '{self.device.type}'. Please ensure that the gradient "
-                                   "and the tensor are on the same device")
+        autograd.check_grad_assignment(self, value)
         self._grad = value
 
     @property
@@ -145,7 +157,7 @@ class Tensor(InPlaceMixin):
     @data.setter
     def data(self, value):
         if not is_tensor(value):
-            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
         self._array = value._array
 
     def _type_name(self) -> str:
@@ -153,30 +165,12 @@ class Tensor(InPlaceMixin):
         return prefix + dtypes.type_name(self.dtype)[len("torch."):]
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Add d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
-        if create_graph:
-            raise RuntimeError("create_graph=True (higher-order gradients) is not supported "
-                               "by tinygrad_optim")
-        if not self._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn")
-        xp = get_array_module(self._array)
-        if gradient is None:
-            if self._array.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = xp.ones_like(self._array)
-        else:
-            g = gradient._array if is_tensor(gradient) else xp.asarray(gradient)
-            if g.shape != self._array.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                                   f"{Size(g.shape)!r} and output[0] has a shape of "
-                                   f"{self.shape!r}.")
-            g = g.astype(self._array.dtype, copy=False)
-        if self._grad_fn is None:
-            self._accumulate_grad(g, False)
-        else:
-            run_backward(self._grad_fn, g, bool(retain_graph))
+    def backward(self, gradient=None, retain_graph=None, create_graph=False) -> None:
+        """Add d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        ``.grad`` is never cleared here: a second call adds to it (see ``autograd.backward``).
+        """
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def _accumulate_grad(self, array, owned: bool) -> None:
         """``.grad += array``, in place once a grad exists; laid out like the tensor itself."""
@@ -193,22 +187,34 @@ class Tensor(InPlaceMixin):
             grad._vc[0] += 1
 
     def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in ``.grad`` during ``backward()`` (leaves always do)."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is not None:
             self._grad_fn._retained = weakref.ref(self)
 
     def detach(self):
+        """The same storage outside the graph; in-place changes to it still count as changes
+        of this tensor (shared version counter), unlike changes through ``.data``."""
         t = self._result(self._array, None, False)
         t._vc = self._vc  # detach() shares the version counter (data does not)
         return t
 
     def detach_(self):
+        """Cut this tensor out of the graph, in place; returns self."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         self._grad_fn, self._requires_grad = None, False
         return self
 
-    # ---------------------------------------------------------------- conversion
+    # ---------------------------------------------------------------- shape and layout
     def size(self, dim=None):
+        """The shape, or the length of one dim."""
         if dim is None:
             return self.shape
         return self._array.shape[ops.reduce.normalize_dim(dim, self.ndim)]
@@ -228,84 +234,10 @@ class Tensor(InPlaceMixin):
     def is_contiguous(self) -> bool:
         return bool(self._array.flags.c_contiguous)
 
-    def item(self):
-        if self._array.size != 1:
-            raise RuntimeError(f"a Tensor with {self._array.size} elements cannot be converted "
-                               "to Scalar")
-        return self._array.item()
-
-    def tolist(self):
-        return to_numpy(self._array).tolist()
-
-    def numpy(self, *, force=False) -> np.ndarray:
-        """The CPU array itself (shared memory), as torch's ``numpy()``."""
-        if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
-        return self._host_array(force)
-
-    def _host_array(self, copy_from_device=False):
-        if not isinstance(self._array, np.ndarray) and not copy_from_device:
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                            "Tensor.cpu() to copy the tensor to host memory first.")
-        return to_numpy(self._array)
-
-    def __array__(self, dtype=None, copy=None):
-        # A deliberate departure from torch: this works even when requires_grad is set, so
-        # that the tutorial's plotting of a list of loss tensors works (see docs/).
-        array = self._host_array()
-        if dtype is not None and array.dtype != dtype:
-            return array.astype(dtype)
-        return array.copy() if copy else array
-
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-        for arg in args:
-            if isinstance(arg, dtypes.dtype) or isinstance(arg, np.dtype):
-                dtype = arg
-            elif is_tensor(arg):
-                dtype, device = arg.dtype, arg.device
-            else:
-                device = arg
-        out = self
-        if device is not None and as_device(device) != self.device:
-            out = ops.to_device_op(out, as_device(device))
-        if dtype is not None and dtypes.as_dtype(dtype).np != out._array.dtype:
-            out = ops.to_dtype(out, dtypes.as_dtype(dtype).np)
-        return ops.clone(out) if copy and out is self else out
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else as_device(device if not isinstance(
-            device, int) else f"cuda:{device}"))
-
-    def type_as(self, other):
-        return self.to(other.dtype)
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool)
-
-    def clone(self):
-        return ops.clone(self)
-
-    def contiguous(self):
-        return self if self._array.flags.c_contiguous else ops.clone(self)
+    def stride(self, dim=None):
+        """Steps between neighbours along each dim, counted in elements (not bytes)."""
+        strides = tuple(s // self._array.itemsize for s in self._array.strides)
+        return strides if dim is None else strides[ops.reduce.normalize_dim(dim, self.ndim)]
 
     # ---------------------------------------------------------------- Python protocol
     def __repr__(self):
@@ -328,14 +260,26 @@ class Tensor(InPlaceMixin):
 
     def __bool__(self):
         if self._array.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            amount = "no values" if self._array.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
         return bool(self._array.item())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._one_element())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._one_element())
+
+    def _one_element(self):
+        if self._array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._array.item()
+
+    def __contains__(self, element):
+        if not (is_tensor(element) or isinstance(element, numbers.Number)):
+            raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element)._array.any())
 
     def __index__(self):
         if self._array.dtype.kind not in "iub" or self._array.size != 1:
@@ -356,7 +300,8 @@ class Tensor(InPlaceMixin):
 
         def direct(xp, a, v):
             a[index] = v
-        self._inplace(direct, lambda s, v: shape_ops.setitem(s, index, v), value)
+        self._inplace(direct, lambda s, v: shape_ops.setitem(s, index, v), value,
+                      broadcast=False)
 
     # ---------------------------------------------------------------- operators
     __add__ = ops.add
