@@ -4,6 +4,8 @@ from __future__ import annotations
 import heapq
 import itertools
 
+import numpy as np
+
 from . import grad_mode
 from .backend import get_array_module
 from .function import check_saved_versions, is_tensor, type_name, unbroadcast
@@ -153,7 +155,8 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
     buffers = {root_fn: _Buffer(root_grad)}
     tie = itertools.count()
     ready = [(-root_fn.seq, next(tie), root_fn)]
-    with grad_mode.no_grad():
+    # One errstate for the whole pass: inf and nan gradients arise silently, as in torch.
+    with grad_mode.no_grad(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         while ready:
             _, _, node = heapq.heappop(ready)
             buf = buffers.pop(node, None)

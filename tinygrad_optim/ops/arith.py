@@ -12,16 +12,16 @@ from ._promote import check_broadcast, result_dtype
 
 
 def quiet(cls):
-    """Let a Function's forward and backward make inf and nan silently, as torch does.
+    """Let a Function's forward make inf and nan silently, as torch does.
 
     numpy warns on 1 / 0, log(0), sqrt(-1), 0 * inf or an overflow; torch (and cupy) just
-    return the IEEE result. numpy's errstate decorator sets the state per call (thread-safe).
+    return the IEEE result. numpy's errstate decorator sets the state per call (thread-safe);
+    backward passes run under one such state for the whole pass (autograd.run_backward),
+    which costs far less than one per node.
     """
-    for name in ("forward", "backward"):
-        if name in vars(cls):  # an inherited method is wrapped already
-            method = vars(cls)[name]
-            setattr(cls, name, np.errstate(divide="ignore", over="ignore",
-                                           invalid="ignore")(method))
+    if "forward" in vars(cls):  # an inherited forward is wrapped already
+        cls.forward = np.errstate(divide="ignore", over="ignore", invalid="ignore")(
+            vars(cls)["forward"])
     return cls
 
 
@@ -41,11 +41,13 @@ def _binary(tensor_fn, scalar_fn, x, y, reflected_fn):
     """Dispatch ``op(x, y)`` on which operands are tensors, casting as torch promotes."""
     if is_tensor(x) and is_tensor(y):
         check_broadcast(x, y)
-        dt = result_dtype(x, y)
-        if x._array.dtype != dt or y._array.dtype != dt:
+        if x._array.dtype != y._array.dtype:  # equal dtypes need no promotion at all
+            dt = result_dtype(x, y)
             x, y = x.to(dt), y.to(dt)
         return tensor_fn.apply(x, y)
     if is_tensor(x):
+        if type(y) is float and x._array.dtype.kind == "f":  # the common case: no cast
+            return scalar_fn.apply(x, c=y)
         y = as_python_scalar(y)
         return scalar_fn.apply(_cast_for_scalar(x, y), c=y)
     x = as_python_scalar(x)
