@@ -77,20 +77,22 @@ class Function:
         first = inputs[0]
         if len(inputs) > 1:
             _check_same_device(inputs)
-        track = (cls.differentiable and grad_mode.is_grad_enabled()
-                 and any(t._requires_grad for t in inputs))
-        fn.needs_input_grad = tuple(t._requires_grad for t in inputs) if track else None
+        # Plain loops and lists below, not generator expressions: this runs once per
+        # operation, and its overhead is most of the cost of an op on a small tensor.
+        needs = [t._requires_grad for t in inputs]
+        track = cls.differentiable and True in needs and grad_mode.is_grad_enabled()
+        fn.needs_input_grad = tuple(needs) if track else None
         fn.saved = ()
         out = fn.forward(*[t._array for t in inputs], **kwargs)
         track = track and out.dtype.kind == "f"
         result = first._result(out, fn if track else None, cls.is_view(out, first._array))
         if track:
-            fn.parents = tuple(t._grad_fn if t._grad_fn is not None else (t if t._requires_grad
-                               else None) for t in inputs)
-            fn.input_meta = tuple((t._array.shape, t._array.dtype) for t in inputs)
+            fn.parents = tuple([t._grad_fn if t._grad_fn is not None else
+                                (t if t._requires_grad else None) for t in inputs])
+            fn.input_meta = tuple([(t._array.shape, t._array.dtype) for t in inputs])
             fn.seq = next(_sequence)
             fn._retained = None
-            fn._saved_versions = _versions_of(fn.saved, inputs, result)
+            fn._saved_versions = _versions_of(fn.saved, inputs, result) if fn.saved else ()
         return result
 
     @staticmethod
