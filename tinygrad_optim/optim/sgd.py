@@ -7,9 +7,10 @@ from ..backend import get_array_module
 from ..creation import zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from ._blocks import run_blocked
 from .optimizer import Optimizer, updated_array
 
-__all__ = ["SGD", "sgd_update"]
+__all__ = ["SGD", "sgd_kernel", "sgd_update"]
 
 
 class SGD(Optimizer):
@@ -123,9 +124,14 @@ class SGD(Optimizer):
         return loss
 
 
-def sgd_update(param, grad, momentum_buffer, *, lr: float, momentum: float, dampening: float,
+def sgd_update(param, grad, momentum_buffer, **hyper) -> None:
+    """One SGD step for one parameter, in place: :func:`sgd_kernel` over cache-sized blocks."""
+    run_blocked(sgd_kernel, (param, grad, momentum_buffer), **hyper)
+
+
+def sgd_kernel(param, grad, momentum_buffer, *, lr: float, momentum: float, dampening: float,
                weight_decay: float, nesterov: bool, maximize: bool, first_step: bool) -> None:
-    """One SGD step for one parameter, on numpy or cupy arrays, in place.
+    """One SGD step for one parameter (or one block of it), on numpy or cupy arrays, in place.
 
     Args:
         param: the parameter's array, updated in place.
