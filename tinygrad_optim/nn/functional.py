@@ -118,17 +118,24 @@ def tanh(input):
 
 
 # ---------------------------------------------------------------- softmax
+def _shifted(x, dim):
+    """``x - max(x)`` along ``dim`` as a new array (a copy when empty: max has no identity)."""
+    if x.size == 0:
+        return x.copy()
+    xp = get_array_module(x)
+    # out= keeps a 0-d result an array (a plain ufunc on 0-d arrays returns a scalar).
+    return xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
+
+
 @quiet  # an inf logit gives nan without a numpy warning, as in torch
 class Softmax(Function):
     """``exp(x - max) / sum(exp(x - max))``: the shift keeps every exp in [0, 1]."""
 
     def forward(self, x, dim=-1):
-        xp = get_array_module(x)
         self.dim = dim
-        if x.size == 0:
-            y = x.copy()
-        else:
-            y = xp.exp(x - x.max(axis=dim, keepdims=True))
+        y = _shifted(x, dim)
+        if y.size:
+            get_array_module(y).exp(y, out=y)
             y /= y.sum(axis=dim, keepdims=True)
         self.save_for_backward(y)
         return y
@@ -146,12 +153,10 @@ class LogSoftmax(Function):
     """``x - max - log(sum(exp(x - max)))``: finite for any finite input."""
 
     def forward(self, x, dim=-1):
-        xp = get_array_module(x)
         self.dim = dim
-        if x.size == 0:
-            y = x.copy()
-        else:
-            y = x - x.max(axis=dim, keepdims=True)
+        y = _shifted(x, dim)
+        if y.size:
+            xp = get_array_module(y)
             y -= xp.log(xp.exp(y).sum(axis=dim, keepdims=True))
         self.save_for_backward(y)
         return y
