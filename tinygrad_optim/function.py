@@ -83,13 +83,14 @@ class Function:
         track = cls.differentiable and True in needs and grad_mode.is_grad_enabled()
         fn.needs_input_grad = tuple(needs) if track else None
         fn.saved = ()
-        out = fn.forward(*[t._array for t in inputs], **kwargs)
+        arrays = [t._array for t in inputs]
+        out = fn.forward(*arrays, **kwargs)
         track = track and out.dtype.kind == "f"
         result = first._result(out, fn if track else None, cls.is_view(out, first._array))
         if track:
             fn.parents = tuple([t._grad_fn if t._grad_fn is not None else
                                 (t if t._requires_grad else None) for t in inputs])
-            fn.input_meta = tuple([(t._array.shape, t._array.dtype) for t in inputs])
+            fn.input_meta = tuple([(a.shape, a.dtype) for a in arrays])
             fn.seq = next(_sequence)
             fn._retained = None
             fn._saved_versions = _versions_of(fn.saved, inputs, result) if fn.saved else ()
@@ -147,9 +148,11 @@ def _versions_of(saved, inputs, result):
         if array is result._array:
             owner, vc = None, result._vc
         else:
-            tensor = next((t for t in inputs if array is t._array), None)
-            if tensor is None:
-                continue
+            for tensor in inputs:  # a plain loop: this runs for every recorded operation
+                if array is tensor._array:
+                    break
+            else:
+                continue  # a scalar, or an array the operation made itself
             owner, vc = (weakref.ref(tensor), tensor._grad_fn), tensor._vc
         found.append((vc, vc[0], owner,
                       (array.shape, array.dtype, isinstance(array, np.ndarray))))

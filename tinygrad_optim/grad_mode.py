@@ -5,12 +5,20 @@ import functools
 import inspect
 import threading
 
-_state = threading.local()  # each thread starts with grad enabled, as in torch
+
+class _State(threading.local):
+    # A class attribute, not getattr's default: each thread starts with grad enabled, as in
+    # torch, and reading the flag never goes through a caught AttributeError (every op reads
+    # it, and the exception made that read cost more than the op's numpy call).
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """Whether operations in this thread record a graph for ``backward()``."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(mode: bool) -> None:

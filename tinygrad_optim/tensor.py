@@ -84,9 +84,12 @@ class Tensor(InPlaceMixin, ConversionMixin):
         if isinstance(array, np.generic):  # numpy reductions return scalars: keep arrays
             array = np.asarray(array)
         t = object.__new__(Tensor)
-        t._set(array, grad_fn)
+        # _set's work written out: this runs once per operation.
+        t._array, t._grad_fn, t._grad, t._requires_grad = array, grad_fn, None, grad_fn is not None
         if is_view:  # views share the version counter with their base, as in torch
             t._vc, t._base = self._vc, (self._base if self._base is not None else self)
+        else:
+            t._vc, t._base = [0], None
         return t
 
     def _scalar_tensor(self, value, np_dtype):

@@ -1,6 +1,7 @@
 """Arithmetic: + - * / ** and negation, between tensors or a tensor and a Python scalar."""
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -11,17 +12,37 @@ from ..function import Function, is_tensor
 from ._promote import check_broadcast, result_dtype
 
 
+try:  # numpy >= 2 keeps its error state in a context variable; set it directly, because
+    # np.errstate rebuilds the state object on every call (a third of a small op's forward).
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+    _SILENT = _make_extobj(divide="ignore", over="ignore", invalid="ignore")
+except ImportError:  # numpy 1.x: the public, slower way
+    _extobj_contextvar = None
+
+
 def quiet(cls):
     """Let a Function's forward make inf and nan silently, as torch does.
 
     numpy warns on 1 / 0, log(0), sqrt(-1), 0 * inf or an overflow; torch (and cupy) just
-    return the IEEE result. numpy's errstate decorator sets the state per call (thread-safe);
+    return the IEEE result. The state is set per call in a context variable (thread-safe);
     backward passes run under one such state for the whole pass (autograd.run_backward),
     which costs far less than one per node.
     """
-    if "forward" in vars(cls):  # an inherited forward is wrapped already
-        cls.forward = np.errstate(divide="ignore", over="ignore", invalid="ignore")(
-            vars(cls)["forward"])
+    if "forward" not in vars(cls):  # an inherited forward is wrapped already
+        return cls
+    forward = vars(cls)["forward"]
+    if _extobj_contextvar is None:
+        cls.forward = np.errstate(divide="ignore", over="ignore", invalid="ignore")(forward)
+        return cls
+
+    @functools.wraps(forward)
+    def silent_forward(self, *args, **kwargs):
+        token = _extobj_contextvar.set(_SILENT)
+        try:
+            return forward(self, *args, **kwargs)
+        finally:
+            _extobj_contextvar.reset(token)
+    cls.forward = silent_forward
     return cls
 
 
