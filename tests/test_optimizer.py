@@ -181,9 +181,6 @@ def test_optimizer_accepts_a_top_level_set_like_torch(torch):
     assert torch.optim.SGD({_leaves(torch)[0]}).param_groups[0]["params"]
 
 
-@pytest.mark.xfail(reason="Tensor has no retains_grad property (tensor.py), so a non-leaf "
-                          "tensor that retains its grad is rejected; torch accepts it",
-                   strict=True)
 def test_optimizer_accepts_a_non_leaf_that_retains_grad():
     x = tg.tensor([1.0], requires_grad=True) * 2
     x.retain_grad()

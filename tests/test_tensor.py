@@ -753,3 +753,17 @@ def test_tensor_of_random_nested_numbers_matches_torch(nested):
     ours, theirs = tg.tensor(nested), torch.tensor(nested)
     assert ours.dtype.name == str(theirs.dtype).split(".")[1]
     np.testing.assert_array_equal(_numpy(ours), _numpy(theirs))
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda x: x, False),                          # a leaf: retains_grad is only for non-leaves
+    (lambda x: x * 2, False),
+    (lambda x: _retained(x * 2), True),
+])
+def test_tensor_retains_grad_matches_torch(make, expected):
+    assert make(tg.tensor([1.0], requires_grad=True)).retains_grad is expected
+
+
+def _retained(t):
+    t.retain_grad()
+    return t

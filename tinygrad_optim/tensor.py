@@ -196,6 +196,12 @@ class Tensor(InPlaceMixin, ConversionMixin):
         if self._grad_fn is not None:
             self._grad_fn._retained = weakref.ref(self)
 
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf whose ``.grad`` is kept (after ``retain_grad()``), as in torch."""
+        fn = self._grad_fn
+        return fn is not None and fn._retained is not None and fn._retained() is self
+
     def detach(self):
         """The same storage outside the graph; in-place changes to it still count as changes
         of this tensor (shared version counter), unlike changes through ``.data``."""

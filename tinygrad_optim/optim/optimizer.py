@@ -228,7 +228,7 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
                                 + _typename(param))
-            if not (param.is_leaf or getattr(param, "retains_grad", False)):
+            if not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
 
     def _check_against_groups(self, param_group: dict[str, Any]) -> None:
