@@ -470,10 +470,6 @@ def test_inplace_matches_torch_and_returns_self(torch, device, op, dtype):
     np.testing.assert_allclose(_numpy(mine), _numpy(theirs), rtol=eps, atol=4 * eps)
 
 
-@pytest.mark.xfail(reason="ops/arith.py add/sub: with alpha != 1 and a number `other`, "
-                          "mul(other, alpha) gets two numbers and _binary reads ._array of a "
-                          "float (AttributeError); torch.add(t, 2, alpha=-1.5) works",
-                   strict=True)
 @pytest.mark.parametrize("name", ["add", "sub"])
 def test_add_and_sub_scale_a_number_by_alpha_as_torch(torch, name):
     def run(lib):

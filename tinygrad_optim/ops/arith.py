@@ -236,13 +236,13 @@ class Pow(Function):
 
 def add(input, other, *, alpha=1):
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if is_tensor(other) else other * alpha
     return _binary(Add, AddScalar, input, other, AddScalar)
 
 
 def sub(input, other, *, alpha=1):
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if is_tensor(other) else other * alpha
     return _binary(Sub, SubScalar, input, other, RSubScalar)
 
 
