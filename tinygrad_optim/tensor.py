@@ -306,6 +306,7 @@ class Tensor(InPlaceMixin, ConversionMixin):
 
     def __setitem__(self, index, value):
         index = shape_ops.as_index(index, get_array_module(self._array))
+        shape_ops.check_index(self._array.shape, index)  # torch's IndexError, not numpy's
 
         def direct(xp, a, v):
             a[index] = v
