@@ -1,10 +1,12 @@
 """Optimizer step time against torch CPU's default path, as ratios measured in one run.
 
-Run: ``python -m benchmarks.optim [--size N] [--repeat R] [--json PATH]``. For each optimizer
-configuration it times ``step()`` on one float32 parameter of N elements (10M by default)
-with a fixed gradient, in tinygrad_optim and in torch (its default single-tensor path on the
-CPU), and prints milliseconds and the ratio ours / torch. It also prints the effective
-bandwidth of our step against a numpy in-place add on the same machine.
+Run: ``python -m benchmarks.optim [--size N] [--many K:M] [--repeat R] [--only NAME]
+[--json PATH]``. For each optimizer configuration it times ``step()`` with fixed float32
+gradients on two layouts: one parameter of N elements (10M by default) and K parameters of M
+elements (200 of 50K by default), in tinygrad_optim and in torch (its default single-tensor
+path on the CPU). It prints milliseconds, the ratio ours / torch, and our effective memory
+bandwidth (bytes one step touches / time) against a plain numpy copy and a numpy in-place
+add measured on the same machine in the same run.
 """
 from __future__ import annotations
 
@@ -18,10 +20,10 @@ import numpy as np
 import tinygrad_optim as tg
 import tinygrad_optim.optim as tg_optim
 
-# name -> (class name, kwargs, bytes touched per element by one step in float32)
-# SGD with momentum reads grad and buffer and param, writes buffer and param: 5 x 4 bytes.
+# name -> (class name, kwargs, float32 arrays read + written per element by one step).
+# E.g. SGD with momentum reads grad, buffer and param and writes buffer and param: 5 arrays.
 CONFIGS = {
-    "SGD(momentum=0.9)": ("SGD", {"lr": 0.01, "momentum": 0.9}, 20),
+    "SGD(momentum=0.9)": ("SGD", {"lr": 0.01, "momentum": 0.9}, 5),
 }
 
 
@@ -36,31 +38,46 @@ def _median(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def _ours(cls_name, kwargs, grad):
-    param = tg.tensor(np.zeros_like(grad), requires_grad=True)
-    param.grad = tg.from_numpy(grad)
-    opt = getattr(tg_optim, cls_name)([param], **kwargs)
-    return opt.step
+def _step(lib, optim_module, cls_name, kwargs, grads):
+    """An optimizer of ``lib`` over one parameter per gradient; returns its ``step``."""
+    params = []
+    for grad in grads:
+        param = lib.zeros(grad.shape, requires_grad=True)
+        param.grad = lib.from_numpy(grad)
+        params.append(param)
+    return getattr(optim_module, cls_name)(params, **kwargs).step
 
 
-def _torch(torch, cls_name, kwargs, grad):
-    param = torch.zeros(grad.shape, requires_grad=True)
-    param.grad = torch.from_numpy(grad)
-    opt = getattr(torch.optim, cls_name)([param], **kwargs)  # foreach=None: single-tensor
-    return opt.step
-
-
-def _add_bandwidth(size: int, repeat: int) -> float:
-    """Bytes per second of ``a += b`` (reads 2 arrays, writes 1) on float32."""
+def _bandwidths(size: int, repeat: int) -> dict:
+    """Bytes per second of a numpy copy (1 read, 1 write) and in-place add (2 reads, 1 write)."""
     a, b = np.ones(size, np.float32), np.ones(size, np.float32)
-    seconds = _median(lambda: np.add(a, b, out=a), repeat)
-    return 12 * size / seconds
+    copy = _median(lambda: np.copyto(a, b), repeat)
+    add = _median(lambda: np.add(a, b, out=a), repeat)
+    return {"copy": 8 * size / copy, "add": 12 * size / add}
+
+
+def _row(name, layout, ours, theirs, touched_bytes, bandwidths) -> dict:
+    return {"optimizer": name, "layout": layout, "ours_ms": ours * 1e3,
+            "torch_ms": theirs * 1e3 if theirs else None,
+            "ratio": ours / theirs if theirs else None,
+            "GBps": touched_bytes / ours / 1e9,
+            "of_copy_bandwidth": touched_bytes / ours / bandwidths["copy"],
+            "bound_ratio": ours / (touched_bytes / bandwidths["add"])}
+
+
+def _print(row) -> None:
+    ratio = f"{row['ratio']:7.2f}" if row["ratio"] else f"{'-':>7}"
+    torch_ms = f"{row['torch_ms']:9.2f}" if row["torch_ms"] else f"{'-':>9}"
+    print(f"{row['optimizer']:<26}{row['layout']:<11}{row['ours_ms']:9.2f}{torch_ms}{ratio}"
+          f"{row['GBps']:8.1f}{row['of_copy_bandwidth']:9.2f}{row['bound_ratio']:8.2f}")
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000_000)
+    parser.add_argument("--many", default="200:50000", help="K:M, K parameters of M elements")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", help="run only configurations whose name contains this")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     try:
@@ -68,22 +85,31 @@ def main(argv=None) -> dict:
     except ImportError:
         torch = None
         print("torch is not installed: printing our times only")
-    grad = np.random.default_rng(0).standard_normal(args.size).astype(np.float32)
-    bandwidth = _add_bandwidth(args.size, args.repeat)
-    print(f"numpy in-place add: {bandwidth / 1e9:.1f} GB/s on {args.size:,} float32 elements")
-    print(f"{'optimizer':<22}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}{'of bound':>10}")
-    results = {"size": args.size, "add_bandwidth_GBps": bandwidth / 1e9, "rows": []}
-    for name, (cls_name, kwargs, nbytes) in CONFIGS.items():
-        ours = _median(_ours(cls_name, kwargs, grad), args.repeat)
-        theirs = _median(_torch(torch, cls_name, kwargs, grad), args.repeat) if torch else None
-        bound = nbytes * args.size / bandwidth  # time at the measured memory bandwidth
-        ratio = f"{ours / theirs:8.2f}" if theirs else f"{'-':>8}"
-        print(f"{name:<22}{ours * 1e3:10.2f}{(theirs or 0) * 1e3:10.2f}{ratio}"
-              f"{ours / bound:10.2f}")
-        results["rows"].append({"optimizer": name, "ours_ms": ours * 1e3,
-                                "torch_ms": theirs * 1e3 if theirs else None,
-                                "ratio": ours / theirs if theirs else None,
-                                "ratio_to_bandwidth_bound": ours / bound})
+    rng = np.random.default_rng(0)
+    count, each = (int(n) for n in args.many.split(":"))
+    layouts = {f"1x{args.size:.0e}": [rng.standard_normal(args.size, np.float32)],
+               f"{count}x{each:.0e}": [rng.standard_normal(each, np.float32)
+                                        for _ in range(count)]}
+    bandwidths = _bandwidths(args.size, args.repeat)
+    print(f"numpy on {args.size:,} float32: copy {bandwidths['copy'] / 1e9:.1f} GB/s, "
+          f"in-place add {bandwidths['add'] / 1e9:.1f} GB/s")
+    print(f"{'optimizer':<26}{'layout':<11}{'ours ms':>9}{'torch ms':>9}{'ratio':>7}"
+          f"{'GB/s':>8}{'of copy':>9}{'bound':>8}")
+    results = {"size": args.size, "many": args.many,
+               "bandwidth_GBps": {k: v / 1e9 for k, v in bandwidths.items()}, "rows": []}
+    for name, (cls_name, kwargs, arrays) in CONFIGS.items():
+        if args.only and args.only not in name:
+            continue
+        for layout, grads in layouts.items():
+            ours = _median(_step(tg, tg_optim, cls_name, kwargs, grads), args.repeat)
+            theirs = (_median(_step(torch, torch.optim, cls_name, kwargs, grads), args.repeat)
+                      if torch else None)
+            touched = 4 * arrays * sum(g.size for g in grads)
+            row = _row(name, layout, ours, theirs, touched, bandwidths)
+            _print(row)
+            results["rows"].append(row)
+    print("ratio: ours / torch's default path; of copy: our GB/s / numpy copy's; bound: our "
+          "time / (bytes touched at numpy in-place add's bandwidth)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
