@@ -11,6 +11,7 @@ from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
+from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Adadelta", "adadelta_kernel", "adadelta_update"]
@@ -159,13 +160,7 @@ def adadelta_kernel(param, grad, square_avg, acc_delta, *, lr: float, rho: float
     """
     xp = get_array_module(param)
     # d = ±g + λθ, as in sgd_kernel: λθ first, then g subtracted or added in place.
-    if weight_decay != 0:
-        d = xp.multiply(param, weight_decay, out=xp.empty_like(param))
-        (xp.subtract if maximize else xp.add)(d, grad, out=d)
-    elif maximize:
-        d = xp.negative(grad, out=xp.empty_like(param))
-    else:
-        d = grad  # the caller's grad: never written
+    d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
     scratch = xp.multiply(d, 1 - rho, out=xp.empty_like(param))
     scratch *= d
     square_avg *= rho

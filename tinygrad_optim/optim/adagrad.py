@@ -11,6 +11,7 @@ from ..creation import full_like, tensor
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
+from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Adagrad", "adagrad_kernel", "adagrad_update"]
@@ -186,13 +187,7 @@ def adagrad_kernel(param, grad, state_sum, *, clr: float, weight_decay: float, e
     # d = ±g + λθ. torch negates g, then adds λθ; x − g is exactly x + (−g), so λθ is made
     # first and g subtracted from or added to it in place. (out= keeps a 0-d parameter's
     # temporaries arrays: plain ufuncs return scalars.)
-    if weight_decay != 0:
-        d = xp.multiply(param, weight_decay, out=xp.empty_like(param))
-        (xp.subtract if maximize else xp.add)(d, grad, out=d)
-    elif maximize:
-        d = xp.negative(grad, out=xp.empty_like(param))
-    else:
-        d = grad  # the caller's grad: never written
+    d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
     scratch = xp.multiply(d, d, out=xp.empty_like(param))
     state_sum += scratch  # s = s + d²
     std = xp.sqrt(state_sum, out=scratch)

@@ -10,6 +10,7 @@ from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
+from ._kernels import direction, lerp
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Adam", "adam_kernel", "adam_scalars", "adam_update"]
@@ -275,34 +276,3 @@ def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, one_minus_b
     update = xp.multiply(exp_avg, -step_size, out=d if d is not grad else xp.empty_like(param))
     update /= denom
     param += update
-
-
-def direction(xp, param, grad, weight_decay: float, maximize: bool):
-    """``±grad + weight_decay·param``: the gradient itself when there is nothing to add.
-
-    torch negates the gradient, then adds the decay; ``λθ − g`` is exactly ``λθ + (−g)``, so
-    the decay term is made first and the gradient subtracted from or added to it in place:
-    one temporary instead of two. (``out=`` keeps a 0-d result an array.)
-    """
-    if weight_decay != 0:
-        d = xp.multiply(param, weight_decay, out=xp.empty_like(param))
-        (xp.subtract if maximize else xp.add)(d, grad, out=d)
-        return d
-    return xp.negative(grad, out=xp.empty_like(param)) if maximize else grad
-
-
-def lerp(xp, start, end, weight: float, scratch) -> None:
-    """``start = lerp(start, end, weight)`` in place, by torch's two-branch formula.
-
-    ``start + w·(end − start)`` for ``|w| < 0.5``, else ``end − (1 − w)·(end − start)``:
-    each branch is exact at its end of the range. Like torch, the weight is first rounded
-    to the arrays' dtype (so ``1 − w`` is exact).
-    """
-    weight = float(start.dtype.type(weight))
-    difference = xp.subtract(end, start, out=scratch)
-    if abs(weight) < 0.5:
-        difference *= weight
-        start += difference
-    else:
-        difference *= 1.0 - weight
-        xp.subtract(end, difference, out=start)

@@ -8,8 +8,8 @@ from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
-from .adam import (check_adam_hyperparameters, direction, divide, lerp, power,
-                   step_to_tensor, to_scalar)
+from ._kernels import direction, lerp
+from .adam import check_adam_hyperparameters, divide, power, step_to_tensor, to_scalar
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Adamax", "adamax_kernel", "adamax_update"]

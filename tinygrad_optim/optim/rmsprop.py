@@ -11,6 +11,7 @@ from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
+from ._kernels import direction, lerp
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["RMSprop", "rmsprop_kernel", "rmsprop_update"]
@@ -195,19 +196,13 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: fl
     """
     xp = get_array_module(param)
     # d = ±g + λθ, as in sgd_kernel: λθ first, then g subtracted or added in place.
-    if weight_decay != 0:
-        d = xp.multiply(param, weight_decay, out=xp.empty_like(param))
-        (xp.subtract if maximize else xp.add)(d, grad, out=d)
-    elif maximize:
-        d = xp.negative(grad, out=xp.empty_like(param))
-    else:
-        d = grad  # the caller's grad: never written
+    d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
     scratch = xp.multiply(d, 1 - alpha, out=xp.empty_like(param))
     scratch *= d
     square_avg *= alpha
     square_avg += scratch  # v = α·v + ((1 − α)·d)·d, in torch's order (mul_, addcmul_)
     if grad_avg is not None:
-        _lerp(xp, grad_avg, d, 1 - alpha, scratch)  # ḡ = α·ḡ + (1 − α)·d
+        lerp(xp, grad_avg, d, 1 - alpha, scratch)  # ḡ = α·ḡ + (1 − α)·d
         denom = xp.multiply(grad_avg, grad_avg, out=scratch)
         xp.subtract(square_avg, denom, out=denom)
         xp.sqrt(denom, out=denom)  # √(v − ḡ²)
@@ -223,20 +218,3 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: fl
         update = xp.multiply(d, lr, out=xp.empty_like(param) if d is grad else d)
         update /= denom
         param -= update
-
-
-def _lerp(xp, start, end, weight: float, scratch) -> None:
-    """``start`` ← torch's ``lerp(start, end, weight)``, in place; ``scratch`` is clobbered.
-
-    torch picks one of two algebraically equal formulas by the size of the weight (held in
-    the arrays' precision), each exact at its own end: ``start + w·(end − start)`` for
-    ``|w| < 0.5``, else ``end − (1 − w)·(end − start)``.
-    """
-    weight = float(start.dtype.type(weight))  # rounded as torch's kernel holds it
-    diff = xp.subtract(end, start, out=scratch)
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= weight - 1  # rounded to the arrays' dtype on use: torch's (w − 1), exactly
-        xp.add(end, diff, out=start)

@@ -8,6 +8,7 @@ from ..creation import zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
+from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["SGD", "sgd_kernel", "sgd_update"]
@@ -149,14 +150,7 @@ def sgd_kernel(param, grad, momentum_buffer, *, lr: float, momentum: float, damp
     per-parameter loop allocates the same ones, bar the fused update.
     """
     xp = get_array_module(param)
-    # d = ±g + λθ. torch negates g, then adds λθ; x − g is exactly x + (−g), so λθ is made
-    # first and g subtracted from or added to it in place: one temporary instead of two.
-    # (out= keeps a 0-d parameter's temporary an array: plain ufuncs return a scalar.)
-    if weight_decay != 0:
-        d = xp.multiply(param, weight_decay, out=xp.empty_like(param))
-        (xp.subtract if maximize else xp.add)(d, grad, out=d)
-    else:
-        d = xp.negative(grad) if maximize else grad  # the caller's grad: never written
+    d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
     if momentum != 0:
         if first_step:
             momentum_buffer[...] = d  # v = d: no dampening and no μ·0 term
