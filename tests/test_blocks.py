@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import tinygrad_optim as tg
 from tinygrad_optim.optim import _blocks
 from tinygrad_optim.optim.sgd import sgd_kernel, sgd_update
 
@@ -26,3 +27,11 @@ def test_blocked_skips_non_contiguous_arrays():
     param = np.zeros((_blocks.BLOCK, 4), np.float32).T  # a transposed view: not contiguous
     _blocks.run_blocked(lambda p: calls.append(p.shape), (param,))
     assert calls == [param.shape]
+
+
+def test_sgd_overflow_gives_inf_silently_as_torch():
+    # numpy would warn (an error in this suite); torch gives -inf without a word.
+    p = tg.tensor([3e38], requires_grad=True)
+    p.grad = tg.tensor([1.0])
+    tg.optim.SGD([p], lr=0.1, weight_decay=10.0).step()
+    assert p.item() == float("-inf")

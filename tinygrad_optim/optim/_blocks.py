@@ -17,6 +17,7 @@ import numpy as np
 BLOCK = 1 << 18  # elements per block: 1 MB of float32; measured best on 2^12..2^19 here
 THREADED = 1 << 20  # from this size on, blocks are shared by threads (numpy drops the GIL)
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
+_SILENT = {"divide": "ignore", "over": "ignore", "invalid": "ignore"}
 _pool = None
 
 
@@ -33,20 +34,26 @@ def run_blocked(kernel, arrays, **hyper) -> None:
     ``arrays`` may contain None (an absent state buffer). Blocking needs C-contiguous numpy
     arrays of one size (flat views then write through to the originals); cupy arrays run as
     one call (the GPU has its own answer, fused kernels).
+
+    Every call runs with numpy's floating-point warnings off, as torch gives inf and nan
+    silently; the state is set here, per thread, because a worker thread does not inherit
+    the caller's.
     """
     present = [a for a in arrays if a is not None]
     size = present[0].size
     blockable = size > BLOCK and all(
         isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size == size for a in present)
     if not blockable:
-        kernel(*arrays, **hyper)
+        with np.errstate(**_SILENT):
+            kernel(*arrays, **hyper)
         return
     flat = [None if a is None else a.reshape(-1) for a in arrays]
 
     def run(first: int, last: int) -> None:
-        for start in range(first, last, BLOCK):
-            end = min(start + BLOCK, last)
-            kernel(*[None if a is None else a[start:end] for a in flat], **hyper)
+        with np.errstate(**_SILENT):
+            for start in range(first, last, BLOCK):
+                end = min(start + BLOCK, last)
+                kernel(*[None if a is None else a[start:end] for a in flat], **hyper)
 
     if size < THREADED or _WORKERS == 1:
         run(0, size)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-import numpy as np
-
 from .. import dtypes
 from ..backend import get_array_module
 from ..creation import tensor, zeros_like
@@ -140,7 +138,6 @@ def adadelta_update(param, grad, square_avg, acc_delta, **hyper) -> None:
 
 
 # inf and NaN arise silently, as in torch (numpy would warn; cupy never does).
-@np.errstate(divide="ignore", over="ignore", invalid="ignore")
 def adadelta_kernel(param, grad, square_avg, acc_delta, *, lr: float, rho: float, eps: float,
                     weight_decay: float, maximize: bool) -> None:
     """One Adadelta step for one parameter (or one block of it), on numpy or cupy arrays.

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-import numpy as np
-
 from .. import dtypes
 from ..backend import get_array_module
 from ..creation import full_like, tensor
@@ -165,7 +163,6 @@ def adagrad_update(param, grad, state_sum, **hyper) -> None:
 
 
 # inf and NaN arise silently, as in torch (numpy would warn; cupy never does).
-@np.errstate(divide="ignore", over="ignore", invalid="ignore")
 def adagrad_kernel(param, grad, state_sum, *, clr: float, weight_decay: float, eps: float,
                    maximize: bool) -> None:
     """One Adagrad step for one parameter (or one block of it), on numpy or cupy arrays.

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-import numpy as np
-
 from .. import dtypes
 from ..backend import get_array_module
 from ..creation import tensor, zeros_like
@@ -175,7 +173,6 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, **hyper) 
 
 
 # inf and NaN arise silently, as in torch (numpy would warn; cupy never does).
-@np.errstate(divide="ignore", over="ignore", invalid="ignore")
 def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: float,
                    alpha: float, eps: float, weight_decay: float, momentum: float,
                    maximize: bool) -> None:
