@@ -24,6 +24,17 @@ import tinygrad_optim.optim as tg_optim
 # E.g. SGD with momentum reads grad, buffer and param and writes buffer and param: 5 arrays.
 CONFIGS = {
     "SGD(momentum=0.9)": ("SGD", {"lr": 0.01, "momentum": 0.9}, 5),
+    "Adagrad": ("Adagrad", {"lr": 0.01}, 5),
+    "RMSprop": ("RMSprop", {"lr": 0.01}, 5),
+    "RMSprop(centered, mom)": ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True}, 9),
+    "Adadelta": ("Adadelta", {}, 7),
+    "Adam": ("Adam", {"lr": 1e-3}, 7),
+    "Adam(amsgrad=True)": ("Adam", {"lr": 1e-3, "amsgrad": True}, 9),
+    "AdamW": ("AdamW", {"lr": 1e-3}, 7),
+    "Adamax": ("Adamax", {"lr": 2e-3}, 7),
+    "ASGD": ("ASGD", {"lr": 0.01}, 4),  # ax is a copy of θ until t0: written, not read
+    "ASGD(t0=0)": ("ASGD", {"lr": 0.01, "t0": 0}, 5),
+    "Rprop": ("Rprop", {"lr": 0.01}, 7),
 }
 
 
