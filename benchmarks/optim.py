@@ -98,9 +98,9 @@ def main(argv=None) -> dict:
         print("torch is not installed: printing our times only")
     rng = np.random.default_rng(0)
     count, each = (int(n) for n in args.many.split(":"))
+    many = [rng.standard_normal(each, np.float32) for _ in range(count)]
     layouts = {f"1x{args.size:.0e}": [rng.standard_normal(args.size, np.float32)],
-               f"{count}x{each:.0e}": [rng.standard_normal(each, np.float32)
-                                        for _ in range(count)]}
+               f"{count}x{each:.0e}": many}
     bandwidths = _bandwidths(args.size, args.repeat)
     print(f"numpy on {args.size:,} float32: copy {bandwidths['copy'] / 1e9:.1f} GB/s, "
           f"in-place add {bandwidths['add'] / 1e9:.1f} GB/s")
