@@ -211,9 +211,6 @@ def test_to_records_the_cast_for_backward(torch):
     np.testing.assert_array_equal(_numpy(ours), _numpy(grad(torch)))
 
 
-@pytest.mark.xfail(reason="ops/shape.py Copy.op_name: every copy is named CopyBackward0, "
-                          "torch names a cast ToCopyBackward0 and a clone CloneBackward0",
-                   strict=True)
 @pytest.mark.parametrize("make", [lambda t: t.double(), lambda t: t.clone()],
                          ids=["cast", "clone"])
 def test_cast_and_clone_name_their_history_as_torch(torch, make):

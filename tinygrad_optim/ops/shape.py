@@ -311,6 +311,7 @@ class Copy(Function):
 
     def forward(self, x, dtype=None, device=None):
         self.source = (x.dtype, device_of(x))
+        self.is_clone = dtype is None and device is None
         if device is not None:
             return to_device(x, device)
         return x.astype(dtype) if dtype is not None else x.copy()
@@ -318,6 +319,9 @@ class Copy(Function):
     def backward(self, gy):
         dtype, dev = self.source
         return (to_device(gy, dev).astype(dtype, copy=False),)
+
+    def op_name(self) -> str:
+        return "Clone" if self.is_clone else "ToCopy"  # torch's names for the two nodes
 
 
 def clone(x):
