@@ -165,7 +165,8 @@ class DivScalar(Function):
 class RDivScalar(Function):
     def forward(self, x, c):
         self.save_for_backward(x, c)
-        return c / x
+        # torch computes a number over a tensor as reciprocal(x) * c (one more rounding).
+        return get_array_module(x).reciprocal(x) * c
 
     def backward(self, gy):
         x, c = self.saved
@@ -186,13 +187,32 @@ class PowScalar(Function):
 
     def forward(self, x, c):
         self.save_for_backward(x, c)
-        return x ** c
+        return _power(x, c)
 
     def backward(self, gy):
         x, c = self.saved
         if c == 0:
             return (get_array_module(gy).zeros_like(gy),)
-        return (gy * (c * x ** (c - 1)),)
+        return (gy * (c * _power(x, c - 1)),)
+
+
+def _power(x, c):
+    """``x ** c`` for a float array, rounded as torch's kernels round it where it can be.
+
+    torch multiplies out a cube and computes -2 and -0.5 through a reciprocal; numpy's
+    ``power`` rounds those differently (2, 1, 0.5 and -1 agree already). Other exponents go
+    through each library's own ``pow`` and agree to about an ulp.
+    """
+    if x.dtype.kind != "f":
+        return x ** c
+    xp = get_array_module(x)
+    if c == 3:
+        return x * x * x
+    if c == -2:
+        return xp.reciprocal(x * x)
+    if c == -0.5:
+        return xp.reciprocal(xp.sqrt(x))
+    return x ** c
 
 
 @quiet
