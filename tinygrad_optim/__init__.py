@@ -15,6 +15,7 @@ from .ops import (absolute as abs, add, amax, amin, cat, clamp, cos, div, eq, ex
                   permute, pow, relu, reshape, sigmoid, sign, sin, sqrt, squeeze, stack, sub, sum,
                   t, tanh, transpose, unsqueeze, where)
 from .serialization import load, save
+from .sparse import sparse_coo_tensor
 from .tensor import Size, Tensor
 
 __version__ = "0.1.0"
@@ -37,9 +38,9 @@ __all__ = [
     "enable_grad", "eq", "exp", "eye", "flatten", "float", "float16", "float32", "float64",
     "from_numpy", "full", "full_like", "ge", "gt", "half", "int", "int16", "int32", "int64",
     "int8", "is_grad_enabled", "is_tensor", "le", "linspace", "load", "log", "long", "lt",
-    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg",
-    "nn", "no_grad", "numel", "ones", "ones_like", "optim", "permute", "pow", "rand", "randint",
-    "randn", "relu", "reshape", "save", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
-    "sqrt", "squeeze", "stack", "sub", "sum", "t", "tanh", "tensor", "transpose", "uint8",
-    "unsqueeze", "where", "zeros", "zeros_like",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "nn",
+    "no_grad", "numel", "ones", "ones_like", "optim", "permute", "pow", "rand", "randint", "randn",
+    "relu", "reshape", "save", "set_grad_enabled", "short", "sigmoid", "sign", "sin",
+    "sparse_coo_tensor", "sqrt", "squeeze", "stack", "sub", "sum", "t", "tanh", "tensor",
+    "transpose", "uint8", "unsqueeze", "where", "zeros", "zeros_like",
 ]

@@ -86,7 +86,7 @@ def _one_gradient(gradient):
 
 
 def check_grad_assignment(tensor, value) -> None:
-    """What ``tensor.grad = value`` accepts: None, or a Tensor like ``tensor``.
+    """What ``tensor.grad = value`` accepts: None, or a Tensor (or SparseTensor) like ``tensor``.
 
     Raises:
         TypeError: when ``value`` is not a Tensor.
@@ -94,7 +94,8 @@ def check_grad_assignment(tensor, value) -> None:
     """
     if value is None:
         return
-    if not is_tensor(value):
+    # A sparse gradient (an embedding table's) passes the same checks, as in torch.
+    if not (is_tensor(value) or getattr(value, "is_sparse", False)):
         raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
                         f"{type_name(value)}")
     if value.shape != tensor.shape:
@@ -127,19 +128,40 @@ def _count_dependencies(root):
 
 
 class _Buffer:
-    """The gradient summed so far for one node; ``owned`` once we made the array ourselves."""
+    """The gradient summed so far for one node; ``owned`` once we made the array ourselves.
+
+    At a leaf the gradient may be sparse (a SparseTensor, from an embedding looked up with
+    ``sparse=True``). It stays sparse while every contribution is; torch's input buffer puts
+    a new sparse contribution first (``new + old``), and a dense one makes the sum dense.
+    """
 
     __slots__ = ("array", "owned")
 
     def __init__(self, array):
-        self.array, self.owned = array, False
+        # A sparse gradient is made fresh by the backward that returns it and held by no
+        # one else, so it is ours from the start: the leaf can keep it without a copy.
+        self.array, self.owned = array, getattr(array, "is_sparse", False)
 
     def add(self, array):
-        if self.owned:
+        mine = self.array
+        if getattr(array, "is_sparse", False):
+            if getattr(mine, "is_sparse", False):
+                self.array = array + mine
+                return
+            if not self.owned:
+                self.array = mine = mine.copy()
+                self.owned = True
+            array._add_to(mine)
+        elif getattr(mine, "is_sparse", False):
+            self.array = array.copy()
+            mine._add_to(self.array)
+            self.owned = True
+        elif self.owned:
+            # Not ``mine += array``: a 0-d sum may be a numpy scalar, which += rebinds.
             self.array += array
         else:
             # The first array may be shared with other nodes: never add into it.
-            self.array = self.array + array
+            self.array = mine + array
             self.owned = True
 
 
@@ -172,9 +194,12 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
                 if parent is None:
                     continue
                 if grad is not None:
-                    grad = unbroadcast(grad, shape)
-                    if grad.dtype != dtype:  # e.g. a float32 input of a float64 op
-                        grad = grad.astype(dtype)
+                    if getattr(grad, "is_sparse", False):
+                        grad = _sparse_for(parent, grad, dtype)
+                    else:
+                        grad = unbroadcast(grad, shape)
+                        if grad.dtype != dtype:  # e.g. a float32 input of a float64 op
+                            grad = grad.astype(dtype)
                     if parent in buffers:
                         buffers[parent].add(grad)
                     else:
@@ -184,6 +209,19 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
                     # Leaves go after every node: their gradient is complete by then anyway.
                     key = 1 if getattr(parent, "_is_tensor", False) else -parent.seq
                     heapq.heappush(ready, (key, next(tie), parent))
+
+
+def _sparse_for(parent, grad, dtype):
+    """A sparse gradient as ``parent`` takes it: kept sparse for a leaf, dense for a node.
+
+    Only leaves accumulate sparse gradients (torch sends an embedding's straight to the
+    weight's AccumulateGrad); every Function's backward works on dense arrays.
+    """
+    if grad._values_array.dtype != dtype:
+        grad = grad.to(dtype)
+    if getattr(parent, "_is_tensor", False):
+        return grad
+    return grad.to_dense()._array
 
 
 def _call_backward(node, gy, retain_graph):

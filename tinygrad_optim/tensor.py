@@ -176,8 +176,17 @@ class Tensor(InPlaceMixin, ConversionMixin):
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     def _accumulate_grad(self, array, owned: bool) -> None:
-        """``.grad += array``, in place once a grad exists; laid out like the tensor itself."""
-        if self._grad is None:
+        """``.grad += array``, in place once a grad exists; laid out like the tensor itself.
+
+        ``array`` may be a SparseTensor; the rules are torch's AccumulateGrad: a sparse
+        gradient is kept as it is, sparse + sparse stays sparse (``old + new``, changed in
+        place so the ``.grad`` object is the same), and mixing sparse and dense gives dense
+        (in place when the dense one is the ``.grad`` already there).
+        """
+        grad = self._grad
+        if getattr(array, "is_sparse", False) or getattr(grad, "is_sparse", False):
+            self._accumulate_sparse(array, owned)
+        elif grad is None:
             mine = self._array
             if not owned or array.strides != mine.strides or not array.flags.writeable:
                 copy = get_array_module(mine).empty_like(mine)
@@ -185,8 +194,24 @@ class Tensor(InPlaceMixin, ConversionMixin):
                 array = copy
             self._grad = Tensor._wrap(array)
         else:
-            grad = self._grad
             grad._array += array
+            grad._vc[0] += 1
+
+    def _accumulate_sparse(self, array, owned: bool) -> None:
+        """``_accumulate_grad`` where the new gradient or the ``.grad`` there is sparse."""
+        grad = self._grad
+        if not getattr(array, "is_sparse", False):  # dense new + sparse old: a new dense grad
+            self._grad = None
+            self._accumulate_grad(array, False)  # a copy of our own, to add into
+            grad._add_to(self._grad._array)
+        elif grad is None:
+            self._grad = array if owned else array.clone()
+        elif grad.is_sparse:
+            total = grad + array
+            grad._indices_array, grad._values_array = total._indices_array, total._values_array
+            grad._coalesced_(total.is_coalesced())
+        else:
+            array._add_to(grad._array)
             grad._vc[0] += 1
 
     def retain_grad(self) -> None:

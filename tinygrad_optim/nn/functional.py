@@ -4,11 +4,14 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from .. import dtypes, ops
 from ..backend import get_array_module, scatter_add
 from ..function import Function
 from ..ops.arith import quiet
 from ..ops.reduce import normalize_dim
+from ..sparse import SparseTensor
 from ._loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "embedding", "linear",
@@ -204,16 +207,23 @@ def log_softmax(input, dim=None, *, dtype=None):
 
 # ---------------------------------------------------------------- embedding
 class Embedding(Function):
-    """Rows of ``weight`` picked by ``indices``; a repeated index sums its gradients."""
+    """Rows of ``weight`` picked by ``indices``; a repeated index sums its gradients.
 
-    def forward(self, weight, indices, padding_idx=None):
-        self.meta = (weight.shape, padding_idx)
+    With ``sparse`` the weight's gradient is a SparseTensor holding one entry per looked-up
+    index, in input order and uncoalesced, whose value is that position's row of ``gy``:
+    the cost is the batch's, not the table's.
+    """
+
+    def forward(self, weight, indices, padding_idx=None, sparse=False):
+        self.meta = (weight.shape, padding_idx, sparse)
         self.save_for_backward(indices)
         return get_array_module(weight).take(weight, indices, axis=0)
 
     def backward(self, gy):
         (indices,) = self.saved
-        shape, padding_idx = self.meta
+        shape, padding_idx, sparse = self.meta
+        if sparse:
+            return _sparse_embedding_grad(gy, indices, shape, padding_idx), None
         xp = get_array_module(gy)
         gw = xp.zeros(shape, gy.dtype)
         # ``gw[indices] += gy`` would count a repeated index once: scatter-add counts all.
@@ -223,22 +233,47 @@ class Embedding(Function):
         return gw, None
 
 
-def embedding(input, weight, padding_idx=None):
+def _sparse_embedding_grad(gy, indices, shape, padding_idx):
+    """torch's sparse embedding gradient: entries at the padding row are dropped, not zeroed.
+
+    A copy of ``gy``'s rows, never a view: ``.grad`` may keep them long after this pass.
+    """
+    rows = indices.reshape(-1).astype(np.int64, copy=False)
+    values = gy.reshape(-1, shape[1])
+    if padding_idx is not None:
+        keep = rows != padding_idx
+        rows, values = rows[keep], values[keep]  # boolean indexing copies
+    else:
+        values = values.copy()
+    # torch's unchecked constructor calls fewer than two entries coalesced.
+    return SparseTensor(rows.reshape(1, -1), values, shape, rows.shape[0] < 2)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
     """Looks up rows of ``weight``: ``output[..., :] = weight[input[...], :]``.
 
     Args:
         input: integer (int64 or int32) indices, any shape.
         weight: the ``(num_embeddings, embedding_dim)`` table.
         padding_idx: a row that gets no gradient (negative counts from the end).
+        max_norm, norm_type, scale_grad_by_freq: torch's options, not supported here (only
+            their defaults are accepted).
+        sparse: give ``weight`` a SparseTensor gradient holding only the looked-up rows
+            (for SparseAdam, SGD and Adagrad) instead of a dense table of zeros.
 
     Returns:
-        ``input.shape + (embedding_dim,)``, with a dense gradient for ``weight``.
+        ``input.shape + (embedding_dim,)``, with a gradient for ``weight``.
 
     Raises:
         RuntimeError: on non-integer indices or a weight that is not 2-D.
         IndexError: on an index outside ``[0, num_embeddings)``.
         AssertionError: on a padding_idx outside the table (as torch).
+        NotImplementedError: for ``max_norm`` or ``scale_grad_by_freq``.
     """
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not "
+                                  "supported by tinygrad_optim")
     if input.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got "
@@ -255,4 +290,4 @@ def embedding(input, weight, padding_idx=None):
     # take() would wrap a negative index around silently; torch refuses it.
     if indices.size and bool(((indices < 0) | (indices >= num)).any()):
         raise IndexError("index out of range in self")
-    return Embedding.apply(weight, input, padding_idx=padding_idx)
+    return Embedding.apply(weight, input, padding_idx=padding_idx, sparse=bool(sparse))

@@ -1,4 +1,4 @@
-"""Layers and losses as Modules: Linear, Sequential, activations, and three losses."""
+"""Layers and losses as Modules: Linear, Embedding, Sequential, activations, three losses."""
 from __future__ import annotations
 
 import collections
@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, grad_mode
 from ..backend import as_device, array_module, generator, on_device
 from ..tensor import Tensor
 from . import functional as F
@@ -64,6 +64,79 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` rows of size ``embedding_dim``.
+
+    ``weight`` is drawn from N(0, 1), as torch's, and its ``padding_idx`` row (if any) is
+    zero and gets no gradient. With ``sparse=True`` the weight's gradient is a SparseTensor
+    of the looked-up rows, for ``optim.SparseAdam`` (or sparse SGD and Adagrad).
+
+    Args:
+        num_embeddings: the number of rows.
+        embedding_dim: the size of each row.
+        padding_idx: a row that stays zero and gets no gradient (negative counts from the
+            end).
+        max_norm, norm_type, scale_grad_by_freq: torch's options; only their defaults are
+            supported (see ``functional.embedding``).
+        sparse: give ``weight`` sparse gradients.
+        device: where the table lives.
+        dtype: its floating dtype (default float32).
+
+    Raises:
+        AssertionError: for a ``padding_idx`` outside the table (torch's message).
+
+    Example:
+        >>> table = Embedding(10, 3, sparse=True)
+        >>> table(tensor([[1, 2], [4, 1]])).shape
+        tinygrad_optim.Size([2, 2, 3])
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False, *, device=None,
+                 dtype=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        self.weight = _normal_parameter((num_embeddings, embedding_dim), dtype, device)
+        if padding_idx is not None:
+            with grad_mode.no_grad():
+                self.weight[padding_idx] = 0
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse:
+            text += ", sparse=True"
+        return text
+
+
+def _normal_parameter(shape, dtype, device) -> Parameter:
+    """A parameter drawn from N(0, 1) with the device's seeded generator."""
+    dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.DEFAULT_FLOAT
+    dev = as_device(device)
+    draw = dt.np if dt.np in (np.float32, np.float64) else np.float32
+    with on_device(dev):
+        array = generator(dev).standard_normal(shape, dtype=draw).astype(dt.np, copy=False)
+    return Parameter(Tensor._wrap(array))
 
 
 class Sequential(Module):

@@ -255,6 +255,8 @@ class Pow(Function):
 
 
 def add(input, other, *, alpha=1):
+    if getattr(other, "is_sparse", False) and is_tensor(input):
+        other = other.to_dense()  # dense + sparse is dense, as in torch (sparse + dense raises)
     if alpha != 1:
         other = mul(other, alpha) if is_tensor(other) else other * alpha
     return _binary(Add, AddScalar, input, other, AddScalar)
