@@ -9,6 +9,7 @@ from .rprop import Rprop
 from .adagrad import Adagrad
 from .rmsprop import RMSprop
 from .adadelta import Adadelta
+from .sparse_adam import SparseAdam
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax",
-           "ASGD", "Rprop", "Adagrad", "RMSprop", "Adadelta"]
+           "ASGD", "Rprop", "Adagrad", "RMSprop", "Adadelta", "SparseAdam"]

@@ -120,6 +120,8 @@ class Adadelta(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                if param.grad.is_sparse:
+                    raise RuntimeError("Adadelta does not support sparse gradients")
                 state = self.state[param]
                 if not state:
                     state["step"] = tensor(0.0, dtype=dtypes.float32)

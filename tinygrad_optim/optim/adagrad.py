@@ -12,7 +12,7 @@ from ._blocks import run_blocked
 from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
-__all__ = ["Adagrad", "adagrad_kernel", "adagrad_update"]
+__all__ = ["Adagrad", "adagrad_kernel", "adagrad_sparse_kernel", "adagrad_update"]
 
 
 class Adagrad(Optimizer):
@@ -133,8 +133,16 @@ class Adagrad(Optimizer):
                 if not state:  # a parameter of a group added after construction
                     state.update(_new_state(param, self.defaults["initial_accumulator_value"]))
                 state["step"].add_(1)
+                if param.grad.is_sparse and hyper["weight_decay"] != 0:
+                    raise RuntimeError("weight_decay option is not compatible with sparse "
+                                       "gradients")
                 clr = _decayed_lr(group["lr"], group["lr_decay"], state["step"].item())
-                # Dense gradients; a sparse gradient would get its own kernel, chosen here.
+                if param.grad.is_sparse:
+                    grad = param.grad.coalesce()  # the update is non-linear: sum repeats first
+                    adagrad_sparse_kernel(updated_array(param), grad._indices_array,
+                                          grad._values_array, updated_array(state["sum"]),
+                                          clr=clr, eps=hyper["eps"], maximize=hyper["maximize"])
+                    continue
                 adagrad_update(updated_array(param), param.grad._array,
                                updated_array(state["sum"]), clr=clr, **hyper)
         return loss
@@ -193,3 +201,34 @@ def adagrad_kernel(param, grad, state_sum, *, clr: float, weight_decay: float, e
     update = xp.multiply(d, -clr, out=xp.empty_like(param) if d is grad else d)
     update /= std
     param += update
+
+
+def adagrad_sparse_kernel(param, indices, values, state_sum, *, clr: float, eps: float,
+                          maximize: bool) -> None:
+    """One Adagrad step for one parameter with a sparse gradient, on its rows only.
+
+    torch's sparse branch: the rows in ``indices`` take the dense update, the others keep
+    their parameter and sum (the dense formula would leave them alike, bar 0/0).
+
+    Args:
+        param, state_sum: dense arrays of one shape and dtype, updated in place at the rows
+            in ``indices`` only.
+        indices: integer array of shape ``(sparse_dim, nnz)``, no index repeated (a
+            coalesced gradient's): with repeats, the fancy-index writes would keep one.
+        values: the gradient there, shape ``(nnz, *param.shape[sparse_dim:])``; only read.
+        clr, eps, maximize: as in :func:`adagrad_kernel` (weight decay is refused earlier).
+
+    Temporaries: three arrays of the gradient's size, none of the table's.
+    """
+    xp = get_array_module(param)
+    rows = tuple(indices)  # one index array per sparse dimension
+    grad = -values if maximize else values
+    total = state_sum[rows]
+    total += xp.multiply(grad, grad)  # s = s + d²
+    state_sum[rows] = total
+    std = xp.sqrt(total, out=total)
+    std += eps  # √s + ε, from the new s
+    # θ = θ + (−γ̃)·(d / (√s + ε)): torch divides first here, unlike its dense addcdiv.
+    update = xp.divide(grad, std)
+    update *= -clr
+    param[rows] += update

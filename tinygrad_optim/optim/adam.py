@@ -123,6 +123,9 @@ class Adam(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                if param.grad.is_sparse:
+                    raise RuntimeError("Adam does not support sparse gradients, please "
+                                       "consider SparseAdam instead")
                 state = self.state[param]
                 if len(state) == 0:
                     state["step"] = tensor(0.0)  # float32 on the CPU, whatever the param

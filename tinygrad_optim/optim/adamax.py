@@ -95,6 +95,8 @@ class Adamax(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                if param.grad.is_sparse:
+                    raise RuntimeError("Adamax does not support sparse gradients")
                 state = self.state[param]
                 if len(state) == 0:
                     state["step"] = tensor(0.0)  # float32 on the CPU, whatever the param

@@ -121,6 +121,8 @@ class ASGD(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                if param.grad.is_sparse:
+                    raise RuntimeError("ASGD does not support sparse gradients")
                 state = self.state[param]
                 if not state:
                     # Scalars live beside the parameter (torch's devices), ax is θ-shaped.

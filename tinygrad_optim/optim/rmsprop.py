@@ -151,6 +151,8 @@ class RMSprop(Optimizer):
         for param in group["params"]:
             if param.grad is None:
                 continue
+            if param.grad.is_sparse:
+                raise RuntimeError("RMSprop does not support sparse gradients")
             state = self.state[param]
             if not state:
                 state["step"] = tensor(0.0, dtype=dtypes.float32)

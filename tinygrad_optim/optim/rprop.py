@@ -105,6 +105,8 @@ class Rprop(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                if param.grad.is_sparse:
+                    raise RuntimeError("Rprop does not support sparse gradients")
                 state = self.state[param]
                 if not state:
                     state["step"] = tensor(0.0, dtype=DEFAULT_FLOAT)  # a CPU counter

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from ..backend import get_array_module
+from ..backend import get_array_module, scatter_add
 from ..creation import zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
@@ -112,6 +112,10 @@ class SGD(Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                if param.grad.is_sparse or (hyper["momentum"] != 0
+                                            and _sparse_buffer(self.state.get(param, {}))):
+                    self._sparse_step(param, hyper)
+                    continue
                 buffer, first_step = None, False
                 if hyper["momentum"] != 0:  # without momentum SGD keeps no state at all
                     state = self.state[param]
@@ -119,10 +123,40 @@ class SGD(Optimizer):
                         state["momentum_buffer"] = zeros_like(param)
                         first_step = True
                     buffer = updated_array(state["momentum_buffer"])
-                # Dense gradients; a sparse gradient would get its own kernel, chosen here.
                 sgd_update(updated_array(param), param.grad._array, buffer,
                            first_step=first_step, **hyper)
         return loss
+
+    def _sparse_step(self, param: Tensor, hyper: dict) -> None:
+        """One step where the gradient or the momentum buffer is sparse, as torch takes it.
+
+        torch runs its dense code on sparse tensors, so its sparse results follow from which
+        operations its sparse layout supports: the buffer of a first sparse gradient is
+        sparse; sparse + dense fails (weight decay, a dense gradient after a sparse buffer,
+        Nesterov on a dense buffer), while dense + sparse works (a sparse gradient added to
+        a dense buffer). Only the stored rows of the gradient and buffer are touched.
+        """
+        grad = -param.grad if hyper["maximize"] else param.grad
+        buffer = self.state[param].get("momentum_buffer") if hyper["momentum"] != 0 else None
+        if (hyper["weight_decay"] != 0 or not grad.is_sparse
+                or (hyper["nesterov"] and buffer is not None and not buffer.is_sparse)):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+        if buffer is not None and not buffer.is_sparse:  # dense + sparse stays dense
+            sgd_update(updated_array(param), grad.to_dense()._array,
+                       updated_array(buffer), first_step=False, **{**hyper, "maximize": False})
+            return
+        if hyper["momentum"] != 0:
+            if buffer is None:  # a copy: the buffer must never alias the gradient
+                buffer = grad.clone().coalesce()
+            else:  # v = μ·v + (1 − τ)·d, then coalesced (see the class notes)
+                buffer = (buffer * hyper["momentum"]
+                          + grad * (1 - hyper["dampening"])).coalesce()
+            self.state[param]["momentum_buffer"] = buffer
+            grad = grad + buffer * hyper["momentum"] if hyper["nesterov"] else buffer
+        # θ = θ − γ·d on the stored rows; repeated rows all count, as in torch's sparse add.
+        scatter_add(updated_array(param), tuple(grad._indices_array),
+                    grad._values_array * -hyper["lr"])
 
 
 def sgd_update(param, grad, momentum_buffer, **hyper) -> None:
@@ -159,3 +193,8 @@ def sgd_kernel(param, grad, momentum_buffer, *, lr: float, momentum: float, damp
             momentum_buffer += d if dampening == 0 else (1 - dampening) * d
         d = d + momentum * momentum_buffer if nesterov else momentum_buffer
     param -= lr * d  # θ = θ − γ·d
+
+
+def _sparse_buffer(state: dict) -> bool:
+    """Whether a parameter's momentum buffer is sparse (made by a sparse gradient)."""
+    return getattr(state.get("momentum_buffer"), "is_sparse", False)
