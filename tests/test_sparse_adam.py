@@ -150,3 +150,19 @@ def test_sparse_adam_group_keys_and_repr_match_torch(torch):
     ours, theirs = build(tg), build(torch)
     assert ours.param_groups[0].keys() == theirs.param_groups[0].keys()
     assert repr(ours) == repr(theirs)
+
+
+def test_sparse_adam_chunks_give_the_bits_of_one_call():
+    from tinygrad_optim.optim import sparse_adam
+    rng = np.random.default_rng(5)
+    rows = rng.choice(5000, size=3000, replace=False)  # unique: a coalesced gradient's
+    values = rng.standard_normal((3000, 16)).astype(np.float32)
+    arrays = [rng.standard_normal((5000, 16)).astype(np.float32) for _ in range(2)]
+    arrays.append(np.abs(arrays[1]))  # a second moment is never negative
+    hyper = dict(step_size=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, maximize=False)
+    whole = [a.copy() for a in arrays]
+    sparse_adam.sparse_adam_kernel(whole[0], rows[None], values, whole[1], whole[2], **hyper)
+    assert 3000 * 16 > sparse_adam.CHUNK  # several chunks
+    sparse_adam.sparse_adam_update(arrays[0], rows[None], values, arrays[1], arrays[2], **hyper)
+    for got, expected in zip(arrays, whole):
+        np.testing.assert_array_equal(got, expected)

@@ -126,9 +126,14 @@ class SparseTensor:
             # One linear key per entry: a 1-D sort is all it takes to find the repeats.
             keys = xp.ravel_multi_index(tuple(indices), sparse_shape) if indices.size else \
                 xp.zeros(0, np.int64)
-            unique, inverse = xp.unique(keys, return_inverse=True)
-            summed = xp.zeros((unique.shape[0],) + values.shape[1:], values.dtype)
-            scatter_add(summed, inverse.reshape(-1), values)
+            unique, first, inverse = xp.unique(keys, return_index=True, return_inverse=True)
+            # Each index's first entry by a gather, then only the repeats scattered onto it:
+            # the same additions in the same order as a scatter-add into zeros (0 + v is
+            # exact), without the scatter-add's cost on every entry (most are unique).
+            summed = values[first]
+            repeat = xp.ones(keys.shape[0], bool)
+            repeat[first] = False
+            scatter_add(summed, inverse.reshape(-1)[repeat], values[repeat])
             coords = xp.stack(xp.unravel_index(unique, sparse_shape)) if unique.size else \
                 xp.zeros((indices.shape[0], 0), np.int64)
         return SparseTensor(coords.astype(np.int64, copy=False), summed, self._shape, True)
