@@ -81,7 +81,8 @@ def main():
     print(f"{USERS} users x {ITEMS} items, {len(train_set[2])} training ratings; "
           f"predicting 0 gives a test RMSE of {baseline:.3f}")
     results = {}
-    for name, sparse, make in [("SparseAdam", True, optim.SparseAdam), ("Adam", False, optim.Adam)]:
+    runs = [("SparseAdam", True, optim.SparseAdam), ("Adam", False, optim.Adam)]
+    for name, sparse, make in runs:
         torch.manual_seed(0)
         model = Factorization(sparse)
         rmse, step_ms = train(model, make(model.parameters(), lr=0.03), train_set, test_set,
