@@ -4,6 +4,7 @@ import pytest
 
 import cases_sparse_adam as cases
 import tinygrad_optim as tg
+from tinygrad_optim import optim
 from cases_sparse_adam import FIXTURE_SETUP, LIVE_SETUP, SPARSE_CASES
 
 SGD_ADAGRAD = [(name, case) for name in ("SGD", "Adagrad") for case in SPARSE_CASES[name]]
@@ -153,3 +154,18 @@ def test_adagrad_sparse_gradient_sums_repeats_before_squaring():
     assert opt.state[param]["sum"].tolist() == [[36.0, 64.0], [0.0, 0.0], [9.0, 16.0],
                                                 [0.0, 0.0]]
     np.testing.assert_allclose(param.detach().numpy(), [[-1, -1], [0, 0], [-1, -1], [0, 0]])
+
+
+def test_sgd_load_state_dict_casts_a_sparse_momentum_buffer_to_the_param_dtype():
+    weight = tg.zeros(4, 2, dtype=tg.float32, requires_grad=True)
+    opt = optim.SGD([weight], lr=0.1, momentum=0.9)
+    weight.grad = tg.sparse_coo_tensor([[1, 3]], [[1.0, 2.0], [3.0, 4.0]], (4, 2))
+    opt.step()
+    state = opt.state_dict()
+    double = tg.zeros(4, 2, dtype=tg.float64, requires_grad=True)
+    fresh = optim.SGD([double], lr=0.1, momentum=0.9)
+    fresh.load_state_dict(state)
+    buffer = fresh.state[double]["momentum_buffer"]
+    assert buffer.is_sparse and buffer.dtype == tg.float64
+    np.testing.assert_array_equal(buffer.to_dense().numpy(),
+                                  state["state"][0]["momentum_buffer"].to_dense().numpy())

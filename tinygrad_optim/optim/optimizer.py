@@ -334,8 +334,8 @@ def _cast(param: Tensor, value, key=None):
     ``'step'`` counter keeps both (torch keeps it a float32 CPU scalar even for float64
     parameters, so the bias corrections it feeds stay the same after a reload).
     """
-    if isinstance(value, Tensor):
-        value = value.detach()
+    if isinstance(value, Tensor) or getattr(value, "is_sparse", False):
+        value = value.detach()  # a sparse momentum buffer (SGD) is cast the same way
         if key == "step":
             return value.clone()
         dtype = param.dtype if param.is_floating_point() else value.dtype
