@@ -166,3 +166,19 @@ def test_sparse_adam_chunks_give_the_bits_of_one_call():
     sparse_adam.sparse_adam_update(arrays[0], rows[None], values, arrays[1], arrays[2], **hyper)
     for got, expected in zip(arrays, whole):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("as_groups", [False, True], ids=["list", "groups"])
+def test_sparse_adam_refuses_sparse_params_with_torchs_message(as_groups):
+    torch = pytest.importorskip("torch")
+
+    def message(lib):
+        sparse = lib.sparse_coo_tensor([[0]], [1.0], (3,), check_invariants=True)
+        params = [sparse]
+        if as_groups:  # the message lists [group, position]: here [[1, 1]]
+            params = [{"params": [lib.zeros(3, requires_grad=True)]},
+                      {"params": [lib.ones(3, requires_grad=True), sparse]}]
+        with pytest.raises(ValueError) as error:
+            lib.optim.SparseAdam(params)
+        return str(error.value)
+    assert message(tg) == message(torch)

@@ -225,7 +225,8 @@ class Optimizer:
     def _check_params(params: list) -> None:
         """Every param must be a Tensor and a leaf (or a non-leaf that retains its grad)."""
         for param in params:
-            if not isinstance(param, Tensor):
+            # A sparse tensor is a torch.Tensor too: accepted here, refused by SparseAdam.
+            if not (isinstance(param, Tensor) or getattr(param, "is_sparse", False)):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
                                 + _typename(param))
             if not (param.is_leaf or param.retains_grad):
