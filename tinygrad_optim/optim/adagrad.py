@@ -114,10 +114,7 @@ class Adagrad(Optimizer):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
             group.setdefault("maximize", False)
-            for param in group["params"]:
-                entry = self.state.get(param)
-                if entry and not isinstance(entry["step"], Tensor):  # once a Python number
-                    entry["step"] = tensor(float(entry["step"]), dtype=dtypes.float32)
+        self._numbers_to_tensors()
 
     @no_grad()
     def step(self, closure: Callable | None = None):

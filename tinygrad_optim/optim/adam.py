@@ -112,7 +112,7 @@ class Adam(Optimizer):
             group.setdefault("amsgrad", False)
             group.setdefault("maximize", False)
             group.setdefault("decoupled_weight_decay", False)
-        step_to_tensor(self)
+        self._numbers_to_tensors()
 
     @no_grad()
     def step(self, closure: Callable | None = None):
@@ -157,15 +157,6 @@ def check_adam_hyperparameters(lr, betas, eps, weight_decay) -> None:
             raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def step_to_tensor(optimizer: Optimizer) -> None:
-    """Turn a loaded number ``step`` (older state dicts) into the float32 tensor torch keeps."""
-    for group in optimizer.param_groups:
-        for param in group["params"]:
-            state = optimizer.state.get(param)
-            if state and not isinstance(state["step"], Tensor):
-                state["step"] = tensor(float(state["step"]))
 
 
 def to_scalar(value):

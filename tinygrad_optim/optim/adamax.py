@@ -9,7 +9,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import run_blocked
 from ._kernels import direction, lerp
-from .adam import check_adam_hyperparameters, divide, power, step_to_tensor, to_scalar
+from .adam import check_adam_hyperparameters, divide, power, to_scalar
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Adamax", "adamax_kernel", "adamax_update"]
@@ -84,7 +84,7 @@ class Adamax(Optimizer):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before maximize existed
             group.setdefault("maximize", False)
-        step_to_tensor(self)
+        self._numbers_to_tensors()
 
     @no_grad()
     def step(self, closure: Callable | None = None):

@@ -103,14 +103,7 @@ class ASGD(Optimizer):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
             group.setdefault("maximize", False)
-            for param in group["params"]:
-                entry = self.state.get(param)
-                if not entry:
-                    continue
-                for key in ("step", "eta", "mu"):  # once Python numbers, now 0-d tensors
-                    if not isinstance(entry[key], Tensor):
-                        entry[key] = tensor(float(entry[key]), dtype=DEFAULT_FLOAT,
-                                            device=param.device)
+        self._numbers_to_tensors(("step", "eta", "mu"), on_param_device=True)
 
     @no_grad()
     def step(self, closure: Callable | None = None):

@@ -8,6 +8,8 @@ from collections import defaultdict
 from itertools import chain
 from typing import Any, Callable, Iterable
 
+from .. import dtypes
+from ..creation import tensor
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
 
@@ -118,6 +120,19 @@ class Optimizer:
         """Restore attributes; subclasses then fill flags that older state dicts lack."""
         self.__dict__.update(state)
         self.__dict__.setdefault("_step_count", 0)
+
+    def _numbers_to_tensors(self, keys=("step",), on_param_device: bool = False) -> None:
+        """torch's back-compat on load: state counters saved as Python numbers (older state
+        dicts) become the 0-d float32 tensors torch keeps now, on the CPU or, for ASGD, on
+        the parameter's device."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                entry = self.state.get(param) or {}
+                for key in keys:
+                    if key in entry and not isinstance(entry[key], Tensor):
+                        device = param.device if on_param_device else None
+                        entry[key] = tensor(float(entry[key]), dtype=dtypes.float32,
+                                            device=device)
 
     def __repr__(self) -> str:
         text = f"{type(self).__name__} ("

@@ -121,10 +121,7 @@ class RMSprop(Optimizer):
             group.setdefault("momentum", 0)
             group.setdefault("centered", False)
             group.setdefault("maximize", False)
-            for param in group["params"]:
-                entry = self.state.get(param)
-                if entry and not isinstance(entry["step"], Tensor):  # once a Python number
-                    entry["step"] = tensor(float(entry["step"]), dtype=dtypes.float32)
+        self._numbers_to_tensors()
 
     @no_grad()
     def step(self, closure: Callable | None = None):

@@ -90,10 +90,7 @@ class Rprop(Optimizer):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
             group.setdefault("maximize", False)
-            for param in group["params"]:
-                entry = self.state.get(param)
-                if entry and not isinstance(entry["step"], Tensor):
-                    entry["step"] = tensor(float(entry["step"]), dtype=DEFAULT_FLOAT)
+        self._numbers_to_tensors()
 
     @no_grad()
     def step(self, closure: Callable | None = None):
