@@ -155,7 +155,6 @@ def adadelta_kernel(param, grad, square_avg, acc_delta, *, lr: float, rho: float
     which stay in the CPU cache when :func:`adadelta_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)
-    # d = ±g + λθ, as in sgd_kernel: λθ first, then g subtracted or added in place.
     d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
     scratch = xp.multiply(d, 1 - rho, out=xp.empty_like(param))
     scratch *= d

@@ -191,7 +191,6 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: fl
     which stay in the CPU cache when :func:`rmsprop_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)
-    # d = ±g + λθ, as in sgd_kernel: λθ first, then g subtracted or added in place.
     d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
     scratch = xp.multiply(d, 1 - alpha, out=xp.empty_like(param))
     scratch *= d
