@@ -60,6 +60,8 @@ def as_python_scalar(value):
 
 def _binary(tensor_fn, scalar_fn, x, y, reflected_fn):
     """Dispatch ``op(x, y)`` on which operands are tensors, casting as torch promotes."""
+    if type(y) is float and is_tensor(x) and x._array.dtype.kind == "f":
+        return scalar_fn.apply(x, c=y)  # the most common case, checked first: no cast at all
     if is_tensor(x) and is_tensor(y):
         check_broadcast(x, y)
         if x._array.dtype != y._array.dtype:  # equal dtypes need no promotion at all
@@ -67,8 +69,6 @@ def _binary(tensor_fn, scalar_fn, x, y, reflected_fn):
             x, y = x.to(dt), y.to(dt)
         return tensor_fn.apply(x, y)
     if is_tensor(x):
-        if type(y) is float and x._array.dtype.kind == "f":  # the common case: no cast
-            return scalar_fn.apply(x, c=y)
         y = as_python_scalar(y)
         return scalar_fn.apply(_cast_for_scalar(x, y), c=y)
     x = as_python_scalar(x)
