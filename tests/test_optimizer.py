@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
+import cases_lbfgs
 import cases_sparse_adam
 import optim_cases
 import tinygrad_optim as tg
@@ -609,9 +610,12 @@ def test_every_exported_optimizer_has_cases_and_fixtures():
                 and issubclass(getattr(optim, name), Optimizer) and name != "Optimizer"]
     assert exported
     for name in exported:
-        if name in cases_sparse_adam.CASES:  # sparse gradients only: its own runner and fixture
-            cases, errors = cases_sparse_adam.CASES[name], cases_sparse_adam.ERROR_CASES.get(name)
-            fixture = cases_sparse_adam.FIXTURE
+        # Optimizers whose runs need their own runner (sparse gradients only; a closure and
+        # a problem) keep their registry and fixture in their own module.
+        special = next((m for m in (cases_sparse_adam, cases_lbfgs) if name in m.CASES), None)
+        if special is not None:
+            cases, errors, fixture = special.CASES[name], special.ERROR_CASES.get(name), \
+                special.FIXTURE
         else:
             cases, errors = CASES.get(name), ERROR_CASES.get(name)
             fixture = FIXTURES / f"{name.lower()}.npz"

@@ -10,6 +10,7 @@ from .adagrad import Adagrad
 from .rmsprop import RMSprop
 from .adadelta import Adadelta
 from .sparse_adam import SparseAdam
+from .lbfgs import LBFGS
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax",
-           "ASGD", "Rprop", "Adagrad", "RMSprop", "Adadelta", "SparseAdam"]
+           "ASGD", "Rprop", "Adagrad", "RMSprop", "Adadelta", "SparseAdam", "LBFGS"]
