@@ -1,4 +1,6 @@
 """Blocked (and threaded) kernels give the same bits as one whole-array call."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -35,3 +37,68 @@ def test_sgd_overflow_gives_inf_silently_as_torch():
     p.grad = tg.tensor([1.0])
     tg.optim.SGD([p], lr=0.1, weight_decay=10.0).step()
     assert p.item() == float("-inf")
+
+
+def _many(count=8, size=_blocks.SHARED // 4, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(size).astype(np.float32) for _ in range(count)]
+
+
+def test_one_step_shares_small_calls_between_threads():
+    threads = set()
+    params = _many()
+    with _blocks.one_step():
+        for param in params:
+            _blocks.run_blocked(lambda p, g: threads.add(threading.get_ident()), (param, None))
+        assert not threads  # queued until the step ends
+    assert len(threads) == min(2, _blocks._WORKERS)
+
+
+def test_one_step_keeps_a_small_step_in_this_thread():
+    threads = set()
+    with _blocks.one_step():
+        _blocks.run_blocked(lambda p, g: threads.add(threading.get_ident()),
+                            (np.zeros(3, np.float32), None))
+    assert threads == {threading.get_ident()}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "ASGD", "Rprop"])
+def test_optimizer_on_many_params_equals_one_param_at_a_time(name):
+    grads = _many()
+    shared = [tg.zeros(g.shape, requires_grad=True) for g in grads]
+    alone = [tg.zeros(g.shape, requires_grad=True) for g in grads]
+    for param, grad in zip(shared + alone, grads + grads):
+        param.grad = tg.from_numpy(grad)
+    together = getattr(tg.optim, name)(shared, lr=0.01)
+    single = [getattr(tg.optim, name)([p], lr=0.01) for p in alone]
+    for _ in range(3):
+        together.step()
+        for optimizer in single:
+            optimizer.step()
+    for a, b in zip(shared, alone):
+        np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True))
+
+
+def test_a_parameter_listed_twice_is_updated_twice_in_order():
+    param = tg.zeros(_blocks.SHARED, requires_grad=True)
+    param.grad = tg.ones(_blocks.SHARED)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        optimizer = tg.optim.SGD([param, param], lr=0.5)
+    optimizer.step()
+    assert param.numpy(force=True).max() == param.numpy(force=True).min() == -1.0
+
+
+def test_independent_calls_may_share_a_gradient_but_not_written_memory():
+    a, b, g = _many(3)
+    assert _blocks._independent([(None, (a, g), {}), (None, (b, g), {})])
+    assert not _blocks._independent([(None, (a, g), {}), (None, (a[1:], g), {})])
+    assert not _blocks._independent([(None, (a, g), {}), (None, (b, a), {})])
+
+
+def test_one_step_runs_the_queued_calls_when_the_step_raises():
+    param = np.zeros(4, np.float32)
+    with pytest.raises(RuntimeError, match="later"):
+        with _blocks.one_step():
+            _blocks.run_blocked(lambda p, g: p.fill(1.0), (param, None))
+            raise RuntimeError("a later parameter's error")
+    assert (param == 1.0).all()

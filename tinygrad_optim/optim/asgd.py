@@ -10,7 +10,7 @@ from ..creation import tensor, zeros_like
 from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import run_blocked
+from ._blocks import one_step, run_blocked
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["ASGD", "asgd_kernel", "asgd_update"]
@@ -106,6 +106,7 @@ class ASGD(Optimizer):
         self._numbers_to_tensors(("step", "eta", "mu"), on_param_device=True)
 
     @no_grad()
+    @one_step()
     def step(self, closure: Callable | None = None):
         """Take one step for every parameter that has a gradient (see ``Optimizer.step``)."""
         loss = self._evaluate_closure(closure)

@@ -8,7 +8,7 @@ from ..backend import get_array_module
 from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import run_blocked
+from ._blocks import one_step, run_blocked
 from ._kernels import direction, lerp
 from .optimizer import Optimizer, updated_array
 
@@ -124,6 +124,7 @@ class RMSprop(Optimizer):
         self._numbers_to_tensors()
 
     @no_grad()
+    @one_step()
     def step(self, closure: Callable | None = None):
         """Take one step for every parameter that has a gradient (see ``Optimizer.step``)."""
         loss = self._evaluate_closure(closure)

@@ -8,7 +8,7 @@ from ..creation import full_like, tensor, zeros_like
 from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import run_blocked
+from ._blocks import one_step, run_blocked
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Rprop", "rprop_kernel", "rprop_update"]
@@ -93,6 +93,7 @@ class Rprop(Optimizer):
         self._numbers_to_tensors()
 
     @no_grad()
+    @one_step()
     def step(self, closure: Callable | None = None):
         """Take one step for every parameter that has a gradient (see ``Optimizer.step``)."""
         loss = self._evaluate_closure(closure)

@@ -7,7 +7,7 @@ from ..backend import get_array_module, scatter_add
 from ..creation import zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import run_blocked
+from ._blocks import one_step, run_blocked
 from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
@@ -101,6 +101,7 @@ class SGD(Optimizer):
             group.setdefault("maximize", False)
 
     @no_grad()
+    @one_step()
     def step(self, closure: Callable | None = None):
         """Take one step for every parameter that has a gradient (see ``Optimizer.step``)."""
         loss = self._evaluate_closure(closure)
