@@ -4,9 +4,10 @@ Run: ``python -m benchmarks.optim [--size N] [--many K:M] [--repeat R] [--only N
 [--json PATH]``. For each optimizer configuration it times ``step()`` with fixed float32
 gradients on two layouts: one parameter of N elements (10M by default) and K parameters of M
 elements (200 of 50K by default), in tinygrad_optim and in torch (its default single-tensor
-path on the CPU). It prints milliseconds, the ratio ours / torch, and our effective memory
-bandwidth (bytes one step touches / time) against a plain numpy copy and a numpy in-place
-add measured on the same machine in the same run.
+path on the CPU, and also ``foreach=True`` and, where torch has it on the CPU, ``fused=True``).
+It prints milliseconds, the ratio ours / torch's default path, ours / torch fused, and our
+effective memory bandwidth (bytes one step touches / time) against a plain numpy copy and a
+numpy in-place add measured on the same machine in the same run.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ CONFIGS = {
     "ASGD(t0=0)": ("ASGD", {"lr": 0.01, "t0": 0}, 5),
     "Rprop": ("Rprop", {"lr": 0.01}, 7),
 }
+FUSED_ON_CPU = {"SGD", "Adagrad", "Adam", "AdamW"}  # torch 2.13's fused=True CPU kernels
 
 
 def _median(fn, repeat: int) -> float:
@@ -67,19 +69,42 @@ def _bandwidths(size: int, repeat: int) -> dict:
     return {"copy": 8 * size / copy, "add": 12 * size / add}
 
 
+def _torch_times(torch, cls_name, kwargs, grads, repeat) -> dict:
+    """Seconds per step of torch's default, foreach and (where it exists) fused paths."""
+    if torch is None:
+        return {}
+    paths = {"default": {}, "foreach": {"foreach": True}}
+    if cls_name in FUSED_ON_CPU:
+        paths["fused"] = {"fused": True}
+    return {path: _median(_step(torch, torch.optim, cls_name, {**kwargs, **flags}, grads),
+                          repeat) for path, flags in paths.items()}
+
+
+def _ms(seconds):
+    return seconds * 1e3 if seconds else None
+
+
 def _row(name, layout, ours, theirs, touched_bytes, bandwidths) -> dict:
+    default, fused = theirs.get("default"), theirs.get("fused")
     return {"optimizer": name, "layout": layout, "ours_ms": ours * 1e3,
-            "torch_ms": theirs * 1e3 if theirs else None,
-            "ratio": ours / theirs if theirs else None,
+            "torch_ms": _ms(default), "torch_foreach_ms": _ms(theirs.get("foreach")),
+            "torch_fused_ms": _ms(fused),
+            "ratio": ours / default if default else None,
+            "ratio_to_fused": ours / fused if fused else None,
             "GBps": touched_bytes / ours / 1e9,
             "of_copy_bandwidth": touched_bytes / ours / bandwidths["copy"],
             "bound_ratio": ours / (touched_bytes / bandwidths["add"])}
 
 
+def _cell(value, width: int) -> str:
+    return f"{value:{width}.2f}" if value else f"{'-':>{width}}"
+
+
 def _print(row) -> None:
-    ratio = f"{row['ratio']:7.2f}" if row["ratio"] else f"{'-':>7}"
-    torch_ms = f"{row['torch_ms']:9.2f}" if row["torch_ms"] else f"{'-':>9}"
-    print(f"{row['optimizer']:<26}{row['layout']:<11}{row['ours_ms']:9.2f}{torch_ms}{ratio}"
+    torch_cells = "".join(_cell(row[key], width) for key, width in (
+        ("torch_ms", 9), ("ratio", 7), ("torch_foreach_ms", 9), ("torch_fused_ms", 9),
+        ("ratio_to_fused", 7)))
+    print(f"{row['optimizer']:<26}{row['layout']:<11}{row['ours_ms']:9.2f}{torch_cells}"
           f"{row['GBps']:8.1f}{row['of_copy_bandwidth']:9.2f}{row['bound_ratio']:8.2f}")
 
 
@@ -105,7 +130,7 @@ def main(argv=None) -> dict:
     print(f"numpy on {args.size:,} float32: copy {bandwidths['copy'] / 1e9:.1f} GB/s, "
           f"in-place add {bandwidths['add'] / 1e9:.1f} GB/s")
     print(f"{'optimizer':<26}{'layout':<11}{'ours ms':>9}{'torch ms':>9}{'ratio':>7}"
-          f"{'GB/s':>8}{'of copy':>9}{'bound':>8}")
+          f"{'foreach':>9}{'fused':>9}{'/fused':>7}{'GB/s':>8}{'of copy':>9}{'bound':>8}")
     results = {"size": args.size, "many": args.many,
                "bandwidth_GBps": {k: v / 1e9 for k, v in bandwidths.items()}, "rows": []}
     for name, (cls_name, kwargs, arrays) in CONFIGS.items():
@@ -113,14 +138,14 @@ def main(argv=None) -> dict:
             continue
         for layout, grads in layouts.items():
             ours = _median(_step(tg, tg_optim, cls_name, kwargs, grads), args.repeat)
-            theirs = (_median(_step(torch, torch.optim, cls_name, kwargs, grads), args.repeat)
-                      if torch else None)
+            theirs = _torch_times(torch, cls_name, kwargs, grads, args.repeat)
             touched = 4 * arrays * sum(g.size for g in grads)
             row = _row(name, layout, ours, theirs, touched, bandwidths)
             _print(row)
             results["rows"].append(row)
-    print("ratio: ours / torch's default path; of copy: our GB/s / numpy copy's; bound: our "
-          "time / (bytes touched at numpy in-place add's bandwidth)")
+    print("torch ms: its default path; ratio: ours / that; foreach, fused: torch's other paths "
+          "(ms); /fused: ours / fused; of copy: our GB/s / numpy copy's; bound: our time / "
+          "(bytes touched at numpy in-place add's bandwidth)")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
