@@ -5,9 +5,10 @@ Run: ``python -m benchmarks.optim [--size N] [--many K:M] [--repeat R] [--only N
 gradients on two layouts: one parameter of N elements (10M by default) and K parameters of M
 elements (200 of 50K by default), in tinygrad_optim and in torch (its default single-tensor
 path on the CPU, and also ``foreach=True`` and, where torch has it on the CPU, ``fused=True``).
-It prints milliseconds, the ratio ours / torch's default path, ours / torch fused, and our
-effective memory bandwidth (bytes one step touches / time) against a plain numpy copy and a
-numpy in-place add measured on the same machine in the same run.
+It also times a naive numpy implementation (``benchmarks/naive.py``, checked to compute the
+same). It prints milliseconds, the ratios ours / torch's default path, ours / torch fused and
+naive / ours, and our effective memory bandwidth (bytes one step touches / time) against a
+plain numpy copy and a numpy in-place add measured on the same machine in the same run.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import numpy as np
 
 import tinygrad_optim as tg
 import tinygrad_optim.optim as tg_optim
+
+from . import naive
 
 # name -> (class name, kwargs, float32 arrays read + written per element by one step).
 # E.g. SGD with momentum reads grad, buffer and param and writes buffer and param: 5 arrays.
@@ -80,13 +83,26 @@ def _torch_times(torch, cls_name, kwargs, grads, repeat) -> dict:
                           repeat) for path, flags in paths.items()}
 
 
+def _check_naive(cls_name, kwargs) -> None:
+    """The naive baseline computes what the library computes (else its time means nothing)."""
+    grads = [np.random.default_rng(1).standard_normal(64).astype(np.float32)]
+    ours, baseline = _step(tg, tg_optim, cls_name, kwargs, grads), naive.make_step(
+        cls_name, kwargs, grads)
+    for _ in range(3):
+        ours()
+        baseline()
+    np.testing.assert_allclose(ours.__self__.param_groups[0]["params"][0].numpy(force=True),
+                               baseline.params[0], rtol=1e-4, atol=1e-6)
+
+
 def _ms(seconds):
     return seconds * 1e3 if seconds else None
 
 
-def _row(name, layout, ours, theirs, touched_bytes, bandwidths) -> dict:
+def _row(name, layout, ours, theirs, baseline, touched_bytes, bandwidths) -> dict:
     default, fused = theirs.get("default"), theirs.get("fused")
     return {"optimizer": name, "layout": layout, "ours_ms": ours * 1e3,
+            "naive_numpy_ms": baseline * 1e3, "naive_over_ours": baseline / ours,
             "torch_ms": _ms(default), "torch_foreach_ms": _ms(theirs.get("foreach")),
             "torch_fused_ms": _ms(fused),
             "ratio": ours / default if default else None,
@@ -105,6 +121,7 @@ def _print(row) -> None:
         ("torch_ms", 9), ("ratio", 7), ("torch_foreach_ms", 9), ("torch_fused_ms", 9),
         ("ratio_to_fused", 7)))
     print(f"{row['optimizer']:<26}{row['layout']:<11}{row['ours_ms']:9.2f}{torch_cells}"
+          f"{row['naive_numpy_ms']:9.2f}{row['naive_over_ours']:7.2f}"
           f"{row['GBps']:8.1f}{row['of_copy_bandwidth']:9.2f}{row['bound_ratio']:8.2f}")
 
 
@@ -130,7 +147,8 @@ def main(argv=None) -> dict:
     print(f"numpy on {args.size:,} float32: copy {bandwidths['copy'] / 1e9:.1f} GB/s, "
           f"in-place add {bandwidths['add'] / 1e9:.1f} GB/s")
     print(f"{'optimizer':<26}{'layout':<11}{'ours ms':>9}{'torch ms':>9}{'ratio':>7}"
-          f"{'foreach':>9}{'fused':>9}{'/fused':>7}{'GB/s':>8}{'of copy':>9}{'bound':>8}")
+          f"{'foreach':>9}{'fused':>9}{'/fused':>7}{'naive':>9}{'speed':>7}{'GB/s':>8}"
+          f"{'of copy':>9}{'bound':>8}")
     results = {"size": args.size, "many": args.many,
                "bandwidth_GBps": {k: v / 1e9 for k, v in bandwidths.items()}, "rows": []}
     for name, (cls_name, kwargs, arrays) in CONFIGS.items():
@@ -139,12 +157,15 @@ def main(argv=None) -> dict:
         for layout, grads in layouts.items():
             ours = _median(_step(tg, tg_optim, cls_name, kwargs, grads), args.repeat)
             theirs = _torch_times(torch, cls_name, kwargs, grads, args.repeat)
+            _check_naive(cls_name, kwargs)
+            baseline = _median(naive.make_step(cls_name, kwargs, grads), args.repeat)
             touched = 4 * arrays * sum(g.size for g in grads)
-            row = _row(name, layout, ours, theirs, touched, bandwidths)
+            row = _row(name, layout, ours, theirs, baseline, touched, bandwidths)
             _print(row)
             results["rows"].append(row)
     print("torch ms: its default path; ratio: ours / that; foreach, fused: torch's other paths "
-          "(ms); /fused: ours / fused; of copy: our GB/s / numpy copy's; bound: our time / "
+          "(ms); /fused: ours / fused; naive: the naive numpy step (benchmarks/naive.py, ms); "
+          "speed: naive / ours; of copy: our GB/s / numpy copy's; bound: our time / "
           "(bytes touched at numpy in-place add's bandwidth)")
     if args.json:
         with open(args.json, "w") as fh:
