@@ -189,7 +189,7 @@ def profile(top: int = 15) -> str:
     return out.getvalue()
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--repeat", type=int, default=21, help="timed runs per case")
@@ -203,6 +203,7 @@ def main(argv=None) -> None:
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
+    return results
 
 
 if __name__ == "__main__":
