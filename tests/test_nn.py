@@ -307,6 +307,62 @@ def test_module_to_device_moves_parameters(device):
     assert out.device == tg.device(device)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda L, m: m.to("cpu", L.float64, True),
+    lambda L, m: m.to(L.float64, non_blocking=True),
+    lambda L, m: m.to(L.zeros(1, dtype=L.float64)),
+    lambda L, m: m.to(device="cpu", dtype=L.float64),
+], ids=["device_dtype_non_blocking", "dtype_non_blocking_keyword", "tensor", "keywords"])
+def test_module_to_accepts_torch_forms(torch, call):
+    for lib in (tg, torch):
+        m = nn_of(lib).Linear(3, 2)
+        assert call(lib, m) is m
+        assert m.weight.dtype is lib.float64 and m.bias.dtype is lib.float64
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda L: nn_of(L).Linear(3, 2).to(L.int64),
+    lambda L: nn_of(L).Linear(3, 2).to(device="cpu", dtype=L.bool),
+    lambda L: nn_of(L).Linear(3, 2).to(L.zeros(1, dtype=L.int64)),
+], ids=["dtype", "keyword", "tensor"])
+def test_module_to_non_floating_dtype_error_matches_torch(torch, call):
+    expect_same_error(torch, call)
+
+
+def test_module_float_and_double_cast_floating_state_only():
+    m = nn.Linear(3, 2)
+    m.register_buffer("counts", tg.zeros(2, dtype=tg.int64))
+    assert m.double() is m and m.weight.dtype is tg.float64 and m.counts.dtype is tg.int64
+    assert m.float().bias.dtype is tg.float32 and m.counts.dtype is tg.int64
+
+
+def test_module_cpu_and_cuda_move_parameters(device):
+    m = getattr(nn.Linear(3, 2), device)()
+    assert [p.device for p in m.parameters()] == [tg.device(device)] * 2
+
+
+def test_module_requires_grad_freezes_every_parameter():
+    m = mlp(tg)
+    assert m.requires_grad_(False) is m
+    assert not any(p.requires_grad for p in m.parameters())
+    assert not m(tg.ones(1, 4)).requires_grad
+    assert all(p.requires_grad for p in m.requires_grad_().parameters())
+
+
+@pytest.mark.torch
+def test_module_apply_visits_children_before_parents_as_torch(torch):
+    visits = []
+    for lib in (tg, torch):
+        seen = []
+        lnn = nn_of(lib)
+        model = lnn.Sequential(lnn.Linear(2, 2), lnn.Sequential(lnn.Tanh(), lnn.ReLU()))
+        assert model.apply(lambda module: seen.append(type(module).__name__)) is model
+        visits.append(seen)
+    assert visits[0] == visits[1] == ["Linear", "Tanh", "ReLU", "Sequential", "Sequential"]
+
+
 def test_module_deepcopy_is_independent():
     m = mlp(tg)
     clone = copy.deepcopy(m)
@@ -364,6 +420,21 @@ def test_linear_forward_is_affine(rng):
 def test_linear_without_bias_has_none_bias():
     m = nn.Linear(4, 3, bias=False)
     assert m.bias is None and [n for n, _ in m.named_parameters()] == ["weight"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("input_dtype,weight_dtype,bias_dtype", [
+    ("float64", "float32", "float32"), ("float32", "float64", "float64"),
+    ("float32", "float32", "float64"), ("float64", "float32", "float64"),
+    ("int64", "float32", "float32"),
+    ("float64", "float32", None), ("float32", "float64", None), ("int64", "float32", None),
+])
+def test_linear_dtype_mismatch_errors_match_torch(torch, input_dtype, weight_dtype, bias_dtype):
+    def call(L):
+        bias = None if bias_dtype is None else L.ones(2, dtype=getattr(L, bias_dtype))
+        return nn_of(L).functional.linear(L.ones(4, 3, dtype=getattr(L, input_dtype)),
+                                          L.ones(2, 3, dtype=getattr(L, weight_dtype)), bias)
+    expect_same_error(torch, call)
 
 
 # ---------------------------------------------------------------- Sequential

@@ -78,15 +78,16 @@ def linear(input, weight, bias=None):
         rows = math.prod(input.shape[:-1])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
                            f"{input.shape[-1]} and {in_features}x{weight.shape[0]})")
-    if input.dtype is not weight.dtype:
-        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{input.dtype._torch_type.lower()} != "
-                           f"{weight.dtype._torch_type.lower()}")
     if bias is None:
+        if input.dtype is not weight.dtype:
+            raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                               f"{input.dtype._c_name} != {weight.dtype._c_name}")
         return Linear.apply(input, weight)
-    if bias.dtype is not input.dtype:
-        raise RuntimeError("self and mat2 must have the same dtype, but got "
-                           f"{bias.dtype._torch_type} and {input.dtype._torch_type}")
+    # torch's addmm names the bias "self" and compares it with the weight first.
+    for name, other in (("self", bias), ("mat1", input)):
+        if other.dtype is not weight.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{other.dtype._torch_type} and {weight.dtype._torch_type}")
     _check_expands(bias.shape, input.shape[:-1] + (weight.shape[0],))
     return Linear.apply(input, weight, bias)
 

@@ -303,24 +303,74 @@ class Module:
                                + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
 
-    def to(self, *args, dtype=None, device=None):
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False):
         """Move (and cast floating) parameters and buffers in place; returns self.
 
-        Parameters stay the same objects, so an optimizer made before still holds them.
+        Takes torch's forms: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its dtype and device), the same as keywords, and ``non_blocking``,
+        accepted for torch code and ignored: every copy here is synchronous. Parameters stay
+        the same objects, so an optimizer made before still holds them.
+
+        Raises:
+            TypeError: for a dtype that is not floating point (torch's message).
         """
+        del non_blocking  # every copy here is synchronous
         for arg in args:
+            if isinstance(arg, bool):
+                continue  # non_blocking given by position; as an int it would name a GPU
             if isinstance(arg, Tensor):
                 dtype, device = arg.dtype, arg.device
             elif isinstance(arg, dtypes.dtype):
                 dtype = arg
             else:
                 device = arg
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
+                            f"got desired dtype={dtype}")
         device = None if device is None else as_device(device)
         for tensor in list(self.parameters()) + list(self.buffers()):
             cast = dtype if dtype is not None and tensor.is_floating_point() else None
             tensor.data = tensor.data.to(dtype=cast, device=device)
             if tensor.grad is not None:
                 tensor.grad.data = tensor.grad.data.to(dtype=cast, device=device)
+        return self
+
+    def cpu(self):
+        """``to("cpu")``."""
+        return self.to(device="cpu")
+
+    def cuda(self, device=None):
+        """``to(device)`` on a GPU: the first one by default, or ``cuda:<device>``."""
+        return self.to(device="cuda" if device is None else device)
+
+    def float(self):
+        """Cast floating parameters and buffers to float32; returns self."""
+        return self.to(dtype=dtypes.float32)
+
+    def double(self):
+        """Cast floating parameters and buffers to float64; returns self."""
+        return self.to(dtype=dtypes.float64)
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Switch gradient recording of every parameter on or off (to freeze layers)."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn):
+        """Call ``fn`` on every child (depth first, children before parents), then on self.
+
+        The order is torch's, so that an initialisation drawn from the seeded generator
+        visits the modules in the same order.
+        """
+        stack = [(self, False)]
+        while stack:  # torch recurses; an explicit stack visits in the same post-order
+            module, children_done = stack.pop()
+            if children_done:
+                fn(module)
+                continue
+            stack.append((module, True))
+            stack.extend((child, False) for child in reversed(list(module.children())))
         return self
 
     # ---------------------------------------------------------------- printing
