@@ -371,6 +371,7 @@ class Tensor(InPlaceMixin, ConversionMixin):
     clamp = clip = ops.clamp
     maximum, minimum, matmul = ops.maximum, ops.minimum, ops.matmul
     sum, mean, max, min, amax, amin = ops.sum, ops.mean, ops.max, ops.min, ops.amax, ops.amin
+    argmax, argmin = ops.argmax, ops.argmin
     gt, ge, lt, le, eq, ne = ops.gt, ops.ge, ops.lt, ops.le, ops.eq, ops.ne
     reshape, view, flatten, permute = ops.reshape, ops.view, ops.flatten, ops.permute
     transpose, t, squeeze, unsqueeze, expand = (ops.transpose, ops.t, ops.squeeze,

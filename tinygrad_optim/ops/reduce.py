@@ -155,6 +155,37 @@ def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, False)
 
 
+def argmax(x, dim=None, keepdim=False):
+    return _arg_extreme(x, dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg_extreme(x, dim, keepdim, "argmin")
+
+
+def _arg_extreme(x, dim, keepdim, name):
+    """Indices (int64, never differentiable) of the first max/min, over ``dim`` or flattened.
+
+    As in torch, a NaN counts as the extreme and ``keepdim`` applies even without ``dim``.
+    """
+    a = x._array
+    if a.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
+    pick = a.argmax if name == "argmax" else a.argmin
+    xp = get_array_module(a)
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        index = xp.asarray(pick()).reshape((1,) * a.ndim if keepdim else ())
+    else:
+        d = normalize_dim(dim, x.ndim)
+        if a.ndim and a.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        index = pick(axis=d, keepdims=keepdim) if a.ndim else xp.zeros((), xp.int64)
+    return x._result(xp.asarray(index, dtype=xp.int64), None, False)
+
+
 def amax(x, dim=(), keepdim=False):
     return _amax(x, dim, keepdim, "amax")
 
