@@ -2,6 +2,8 @@
 
 Written so that code for PyTorch runs with ``import tinygrad_optim as torch``.
 """
+import builtins  # the names bool and int below are dtypes, as in torch
+
 from . import cuda, dtypes, nn, optim
 from .backend import device, manual_seed
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -22,12 +24,12 @@ __version__ = "0.1.0"
 clip = clamp
 
 
-def is_tensor(obj) -> bool:
+def is_tensor(obj) -> builtins.bool:
     """Whether ``obj`` is a Tensor (a Parameter is one)."""
     return isinstance(obj, Tensor)
 
 
-def numel(input) -> int:
+def numel(input) -> builtins.int:
     """The number of elements of ``input``."""
     return input.numel()
 

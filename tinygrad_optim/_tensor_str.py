@@ -123,7 +123,7 @@ def _render_vector(array: np.ndarray, fmt: _Formatter, indent: int, summarize: b
     items = [" ..." if i is None else fmt.format(values[i]) for i in indices]
     # torch budgets by the formatter width, ignoring wider nan/inf items.
     per_line = max(1, (_LINEWIDTH - indent) // (fmt.width + 2))
-    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 

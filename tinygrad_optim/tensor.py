@@ -154,7 +154,7 @@ class Tensor(InPlaceMixin, ConversionMixin):
 
     @property
     def data(self):
-        """The same storage, outside the graph: changing it is invisible to autograd."""
+        """The same storage, outside the graph; changing it is invisible to autograd."""
         return self._result(self._array, None, False)
 
     @data.setter

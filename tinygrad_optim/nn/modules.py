@@ -31,7 +31,7 @@ class Linear(Module):
     """``y = x W^T + b``, with torch's default initialisation.
 
     Both ``weight`` ``(out_features, in_features)`` and ``bias`` ``(out_features,)`` are drawn
-    from U(-1/sqrt(in_features), 1/sqrt(in_features)): torch's kaiming_uniform_ with
+    from U(-1/sqrt(in_features), 1/sqrt(in_features)): torch's ``kaiming_uniform_`` with
     a = sqrt(5) works out to exactly that bound, and its bias rule uses the same one.
 
     Args:

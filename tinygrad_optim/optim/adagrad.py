@@ -39,8 +39,8 @@ class Adagrad(Optimizer):
     :math:`t` is state ``step``, a 0-d float32 tensor. Unlike every other optimizer here, and
     as in torch, that state is made in the constructor, for every parameter, with the
     *constructor's* ``initial_accumulator_value`` even where a group sets its own; a group
-    added later with :meth:`add_param_group` gets its state at its first step, from
-    ``defaults['initial_accumulator_value']``.
+    added later with :meth:`~tinygrad_optim.optim.Optimizer.add_param_group` gets its state
+    at its first step, from ``defaults['initial_accumulator_value']``.
 
     Args:
         params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of param-group dicts.
@@ -75,10 +75,10 @@ class Adagrad(Optimizer):
         where numpy rounds :math:`d^2` first, so results agree to about an ulp per step.
 
     Departures from the paper:
-        Duchi et al. divide by :math:`\sqrt{s}` with :math:`\epsilon` inside their
-        regularizer; torch (and this class) adds :math:`\epsilon` after the square root, and
-        adds the learning-rate decay :math:`\eta`, the starting value of :math:`s` and the
-        L2 penalty, none of which the paper has.
+        The step :math:`d / (\sqrt{s} + \epsilon)` is the paper's diagonal AdaGrad (their
+        :math:`H = \delta I + \mathrm{diag}(\sqrt{s})`, :math:`\delta` being
+        :math:`\epsilon`); torch (and this class) adds the learning-rate decay :math:`\eta`,
+        the starting value of :math:`s` and the L2 penalty, none of which the paper has.
 
     Reference:
         Duchi, Hazan and Singer, "Adaptive Subgradient Methods for Online Learning and

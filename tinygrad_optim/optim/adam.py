@@ -46,7 +46,7 @@ class Adam(Optimizer):
         params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of param-group dicts.
         lr (float or Tensor): learning rate :math:`\gamma` (default: 1e-3). A Tensor must
             hold one element.
-        betas (tuple of two floats or two Tensors): :math:`(\beta_1, \beta_2)`, each in
+        betas (tuple[float, float] or tuple[Tensor, Tensor]): :math:`(\beta_1, \beta_2)`, each in
             [0, 1) (default: (0.9, 0.999)).
         eps (float): added to the denominator for numerical stability (default: 1e-8).
         weight_decay (float): :math:`\lambda` (default: 0).

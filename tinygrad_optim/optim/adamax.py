@@ -40,7 +40,7 @@ class Adamax(Optimizer):
         params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of param-group dicts.
         lr (float or Tensor): learning rate :math:`\gamma` (default: 2e-3). A Tensor must
             hold one element.
-        betas (tuple of two floats): :math:`(\beta_1, \beta_2)`, each in [0, 1)
+        betas (tuple[float, float]): :math:`(\beta_1, \beta_2)`, each in [0, 1)
             (default: (0.9, 0.999)).
         eps (float): keeps :math:`u` away from 0 (default: 1e-8).
         weight_decay (float): L2 penalty :math:`\lambda` (default: 0).

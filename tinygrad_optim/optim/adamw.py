@@ -36,7 +36,7 @@ class AdamW(Adam):
     Args:
         params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of param-group dicts.
         lr (float or Tensor): learning rate :math:`\gamma` (default: 1e-3).
-        betas (tuple of two floats or two Tensors): :math:`(\beta_1, \beta_2)`
+        betas (tuple[float, float] or tuple[Tensor, Tensor]): :math:`(\beta_1, \beta_2)`
             (default: (0.9, 0.999)).
         eps (float): added to the denominator for numerical stability (default: 1e-8).
         weight_decay (float): decoupled decay :math:`\lambda` (default: 1e-2).

@@ -45,7 +45,7 @@ class SparseAdam(Optimizer):
             param-group dicts.
         lr (float or Tensor): learning rate :math:`\gamma`, > 0 (default: 1e-3). A Tensor
             must hold one element; its value is read at every step.
-        betas (tuple of two floats): :math:`(\beta_1, \beta_2)`, each in [0, 1)
+        betas (tuple[float, float]): :math:`(\beta_1, \beta_2)`, each in [0, 1)
             (default: (0.9, 0.999)).
         eps (float): :math:`\epsilon`, > 0 (default: 1e-8).
         maximize (bool): ascend the objective instead of descending it (default: False).
