@@ -25,7 +25,7 @@ import numpy as np
 import tinygrad_optim as torch
 import tinygrad_optim.nn as nn
 import tinygrad_optim.optim as optim
-from tinygrad_optim.tour import _plot
+from tinygrad_optim.tour import _plot, plots_possible
 
 SEED = 0
 EVALUATIONS = 100  # the budget of closure calls that every optimizer gets
@@ -119,10 +119,7 @@ def main(argv=None) -> None:
                         help="folder for the figure (default: %(default)s)")
     parser.add_argument("--no-plots", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
-    plots = not args.no_plots
-    if plots and not _plot.available():
-        print(_plot.INSTALL_HINT)
-        plots = False
+    plots = not args.no_plots and plots_possible()  # says how to get matplotlib if missing
     rng = np.random.default_rng(SEED)
     train_set, test_set = make_data(rng, 400), make_data(rng, 400)
     print(f"400 training and 400 test points; {EVALUATIONS} closure calls per optimizer")

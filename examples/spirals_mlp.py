@@ -30,7 +30,7 @@ import numpy as np
 import tinygrad_optim as torch
 import tinygrad_optim.nn as nn
 import tinygrad_optim.optim as optim
-from tinygrad_optim.tour import _plot
+from tinygrad_optim.tour import _plot, plots_possible
 
 SEED = 0
 BATCH = 32
@@ -190,10 +190,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
-    plots = not args.no_plots
-    if plots and not _plot.available():
-        print(_plot.INSTALL_HINT)
-        plots = False
+    plots = not args.no_plots and plots_possible()  # says how to get matplotlib if missing
     rng = np.random.default_rng(SEED)
     train_set, test_set = two_spirals(rng, 1000), two_spirals(rng, 1000)
     os.makedirs(args.out_dir, exist_ok=True)

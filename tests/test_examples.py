@@ -10,6 +10,7 @@ import zlib
 
 import pytest
 
+from _png import PNG_SIGNATURE, check_png
 from tinygrad_optim.tour import _plot
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -30,8 +31,6 @@ PLOTTING = [script for script in EXAMPLES
             if promised_figures(script) or "_plot.save(" in script.read_text()]
 # _plot.save prints this line for every figure it writes.
 FIGURE_LINE = re.compile(r"^  figure: (.+)$", re.MULTILINE)
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk with its CRC
 
 
 def run_script(script, *args, prelude=""):
@@ -62,20 +61,6 @@ def example_run(tmp_path_factory):
 
 def announced_figures(stdout: str):
     return [pathlib.Path(line) for line in FIGURE_LINE.findall(stdout)]
-
-
-def check_png(path: pathlib.Path) -> None:
-    """Assert that ``path`` holds a whole PNG: signature, a valid IHDR with a size, IEND."""
-    data = path.read_bytes()
-    assert len(data) > 33, f"{path} is too short for a PNG ({len(data)} bytes)"
-    assert data[:8] == PNG_SIGNATURE, f"{path} does not start with the PNG signature"
-    length, kind = struct.unpack(">I4s", data[8:16])
-    assert kind == b"IHDR" and length == 13, f"{path}: the first chunk is not an IHDR"
-    (crc,) = struct.unpack(">I", data[29:33])
-    assert zlib.crc32(data[12:29]) == crc, f"{path}: the IHDR chunk fails its CRC"
-    width, height = struct.unpack(">II", data[16:24])
-    assert width > 0 and height > 0, f"{path} is {width}x{height} pixels"
-    assert data.endswith(PNG_END), f"{path} is truncated (no IEND chunk at the end)"
 
 
 def test_examples_exist():
@@ -120,7 +105,7 @@ def test_example_without_matplotlib_prints_the_hint_and_trains(script, args, tmp
     result = run_script(ROOT / "examples" / script, str(tmp_path), *args,
                         prelude="import sys; sys.modules['matplotlib'] = None")
     assert result.returncode == 0, result.stderr
-    assert _plot.INSTALL_HINT in result.stdout and "test acc" in result.stdout
+    assert _plot.INSTALL_HINT in result.stderr and "test acc" in result.stdout
     assert not announced_figures(result.stdout) and not list(tmp_path.glob("*.png"))
 
 
