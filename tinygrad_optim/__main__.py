@@ -39,7 +39,7 @@ examples:
   python -m tinygrad_optim --no-plots           text only (no matplotlib needed)
   python -m tinygrad_optim compare --help       race any optimizers on any test function
 
-Figures need matplotlib: pip install "tinygrad_optim[examples]". Without it the tour says so
+Figures need matplotlib (pip install ".[examples]" in the repository). Without it the tour says so
 and prints its text only."""
 
 

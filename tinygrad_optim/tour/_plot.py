@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 
-INSTALL_HINT = ('matplotlib is needed for the figures: pip install "tinygrad_optim[examples]" '
-                '(or pass --no-plots for text only)')
+INSTALL_HINT = ('matplotlib is needed for the figures: pip install matplotlib (or, in the '
+                'repository, pip install ".[examples]"); --no-plots asks for text only')
 
 
 def available() -> bool:
