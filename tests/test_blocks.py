@@ -102,3 +102,24 @@ def test_one_step_runs_the_queued_calls_when_the_step_raises():
             _blocks.run_blocked(lambda p, g: p.fill(1.0), (param, None))
             raise RuntimeError("a later parameter's error")
     assert (param == 1.0).all()
+
+
+def test_scratch_reuses_one_buffer_per_slot_and_dtype():
+    like = np.zeros((3, 4), np.float32)
+    first, again = _blocks.scratch(like, 1), _blocks.scratch(like, 1)
+    assert first.shape == like.shape and first.dtype == like.dtype
+    assert np.shares_memory(first, again)
+    assert not np.shares_memory(first, _blocks.scratch(like, 2))
+    assert not np.shares_memory(first, _blocks.scratch(like.astype(np.float64), 1))
+
+
+def test_scratch_of_an_array_larger_than_a_block_is_fresh():
+    like = np.zeros(_blocks.BLOCK + 1, np.float32)
+    assert not np.shares_memory(_blocks.scratch(like, 1), _blocks.scratch(like, 1))
+
+
+def test_scratch_buffers_belong_to_one_thread():
+    like = np.zeros(8, np.float32)
+    mine = _blocks.scratch(like, 1)
+    theirs = _blocks._executor().submit(_blocks.scratch, like, 1).result()
+    assert not np.shares_memory(mine, theirs)

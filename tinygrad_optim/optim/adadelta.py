@@ -8,7 +8,7 @@ from ..backend import get_array_module
 from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
@@ -153,22 +153,23 @@ def adadelta_kernel(param, grad, square_avg, acc_delta, *, lr: float, rho: float
         maximize: as in :class:`Adadelta`.
 
     Temporaries: two arrays of the block's size (plus one for weight decay or maximize),
-    which stay in the CPU cache when :func:`adadelta_update` runs the kernel over blocks.
+    this thread's reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`), which stay
+    in the CPU cache when :func:`adadelta_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)
     d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
-    scratch = xp.multiply(d, 1 - rho, out=xp.empty_like(param))
-    scratch *= d
+    temporary = xp.multiply(d, 1 - rho, out=scratch(param, 1))
+    temporary *= d
     square_avg *= rho
-    square_avg += scratch  # v = ρ·v + ((1 − ρ)·d)·d, in torch's order (mul_, addcmul_)
-    std = xp.add(square_avg, eps, out=scratch)
+    square_avg += temporary  # v = ρ·v + ((1 − ρ)·d)·d, in torch's order (mul_, addcmul_)
+    std = xp.add(square_avg, eps, out=temporary)
     xp.sqrt(std, out=std)  # √(v + ε)
-    delta = xp.add(acc_delta, eps, out=xp.empty_like(param))  # u before this step's update
+    delta = xp.add(acc_delta, eps, out=scratch(param, 2))  # u before this step's update
     xp.sqrt(delta, out=delta)
     delta /= std
     delta *= d  # Δ = √(u + ε) / √(v + ε) · d
-    square = xp.multiply(delta, 1 - rho, out=scratch)
+    square = xp.multiply(delta, 1 - rho, out=temporary)
     square *= delta
     acc_delta *= rho
     acc_delta += square  # u = ρ·u + ((1 − ρ)·Δ)·Δ
-    param -= xp.multiply(delta, lr, out=scratch)  # θ = θ − γ·Δ
+    param -= xp.multiply(delta, lr, out=temporary)  # θ = θ − γ·Δ

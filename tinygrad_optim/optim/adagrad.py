@@ -8,7 +8,7 @@ from ..backend import get_array_module
 from ..creation import full_like, tensor
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
@@ -184,19 +184,20 @@ def adagrad_kernel(param, grad, state_sum, *, clr: float, weight_decay: float, e
         maximize: as in :class:`Adagrad`.
 
     Temporaries: two arrays of the block's size (plus one for weight decay or maximize),
-    which stay in the CPU cache when :func:`adagrad_update` runs the kernel over blocks.
+    this thread's reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`), which stay
+    in the CPU cache when :func:`adagrad_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)
     # d = ±g + λθ. torch negates g, then adds λθ; x − g is exactly x + (−g), so λθ is made
     # first and g subtracted from or added to it in place. (out= keeps a 0-d parameter's
     # temporaries arrays: plain ufuncs return scalars.)
     d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
-    scratch = xp.multiply(d, d, out=xp.empty_like(param))
-    state_sum += scratch  # s = s + d²
-    std = xp.sqrt(state_sum, out=scratch)
+    temporary = xp.multiply(d, d, out=scratch(param, 1))
+    state_sum += temporary  # s = s + d²
+    std = xp.sqrt(state_sum, out=temporary)
     std += eps  # √s + ε
     # θ = θ + (−γ̃·d) / (√s + ε): torch's addcdiv scales the numerator before dividing.
-    update = xp.multiply(d, -clr, out=xp.empty_like(param) if d is grad else d)
+    update = xp.multiply(d, -clr, out=scratch(param, 2) if d is grad else d)
     update /= std
     param += update
 

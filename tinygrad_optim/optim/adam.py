@@ -9,7 +9,7 @@ from ..backend import get_array_module
 from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
 from .optimizer import Optimizer, updated_array
 
@@ -249,25 +249,26 @@ def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, one_minus_b
         maximize: ascend instead of descend.
 
     Temporaries: two or three arrays of the block's size (the direction when it is not the
-    gradient itself, one scratch array and the update), where torch's loop makes full-size
+    gradient itself, one scratch array and the update), this thread's reused buffers
+    (:func:`~tinygrad_optim.optim._blocks.scratch`), where torch's loop makes full-size
     ones for the direction, the square root, the quotient and the denominator.
     """
     xp = get_array_module(param)
     d = direction(xp, param, grad, weight_decay, maximize)  # d = ±g + λθ
     if decay != 1.0:
         param *= decay  # θ = (1 − γλ)θ
-    scratch = xp.empty_like(param)
-    lerp(xp, exp_avg, d, one_minus_beta1, scratch)  # m = lerp(m, d, 1 − β1)
+    temporary = scratch(param, 1)
+    lerp(xp, exp_avg, d, one_minus_beta1, temporary)  # m = lerp(m, d, 1 − β1)
     exp_avg_sq *= beta2  # v = β2·v + (1 − β2)·d², rounded as torch's mul_, addcmul_
-    xp.multiply(d, one_minus_beta2, out=scratch)
-    scratch *= d
-    exp_avg_sq += scratch
+    xp.multiply(d, one_minus_beta2, out=temporary)
+    temporary *= d
+    exp_avg_sq += temporary
     if max_exp_avg_sq is not None:  # v̂ = max(v̂, v), on the raw second moment
         xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-    denom = xp.sqrt(exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq, out=scratch)
+    denom = xp.sqrt(exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq, out=temporary)
     denom /= bias_correction2_sqrt  # denom = √v̂ / √(1 − β2^t) + ε
     denom += eps
     # θ = θ + (−step_size·m) / denom: torch's addcdiv_ order, which gives its exact bits.
-    update = xp.multiply(exp_avg, -step_size, out=d if d is not grad else xp.empty_like(param))
+    update = xp.multiply(exp_avg, -step_size, out=d if d is not grad else scratch(param, 2))
     update /= denom
     param += update

@@ -7,7 +7,7 @@ from ..backend import get_array_module
 from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
 from .adam import check_adam_hyperparameters, divide, power, to_scalar
 from .optimizer import Optimizer, updated_array
@@ -147,17 +147,18 @@ def adamax_kernel(param, grad, exp_avg, exp_inf, *, one_minus_beta1: float, beta
         maximize: ascend instead of descend.
 
     Temporaries: one scratch array of the block's size, plus the direction when it is not
-    the gradient itself.
+    the gradient itself: this thread's reused buffers
+    (:func:`~tinygrad_optim.optim._blocks.scratch`).
     """
     xp = get_array_module(param)
     d = direction(xp, param, grad, weight_decay, maximize)  # d = ±g + λθ
-    scratch = xp.empty_like(param)
-    lerp(xp, exp_avg, d, one_minus_beta1, scratch)  # m = lerp(m, d, 1 − β1)
+    temporary = scratch(param, 1)
+    lerp(xp, exp_avg, d, one_minus_beta1, temporary)  # m = lerp(m, d, 1 − β1)
     exp_inf *= beta2  # u = max(β2·u, |d| + ε)
-    norm = xp.abs(d, out=scratch)
+    norm = xp.abs(d, out=temporary)
     norm += eps
     xp.maximum(exp_inf, norm, out=exp_inf)
     # θ = θ + (−clr·m) / u: torch's addcdiv_ order, which gives its exact bits.
-    update = xp.multiply(exp_avg, -clr, out=scratch)
+    update = xp.multiply(exp_avg, -clr, out=temporary)
     update /= exp_inf
     param += update

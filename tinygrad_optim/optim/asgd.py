@@ -10,7 +10,7 @@ from ..creation import tensor, zeros_like
 from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["ASGD", "asgd_kernel", "asgd_update"]
@@ -191,24 +191,25 @@ def asgd_kernel(param, grad, ax, *, eta: float, mu: float, lambd: float, weight_
         maximize: as in :class:`ASGD`.
 
     Temporaries: none while ``mu == 1`` (``ax`` is about to become a copy of ``param``, so
-    it holds ``η·d`` meanwhile); one array once averaging has started.
+    it holds ``η·d`` meanwhile); one array once averaging has started, a reused buffer
+    (:func:`~tinygrad_optim.optim._blocks.scratch`).
     """
     xp = get_array_module(param)
     averaging = mu != 1
-    scratch = xp.empty_like(param) if averaging else ax
-    # scratch = η·d, d = ±g + λθ from the θ before the decay. (−g)·η and g·(−η) are the
+    temporary = scratch(param, 1) if averaging else ax
+    # temporary = η·d, d = ±g + λθ from the θ before the decay. (−g)·η and g·(−η) are the
     # same bits, so maximize costs no extra pass.
     if weight_decay != 0:
-        xp.multiply(param, weight_decay, out=scratch)
-        (xp.subtract if maximize else xp.add)(scratch, grad, out=scratch)
-        scratch *= eta
+        xp.multiply(param, weight_decay, out=temporary)
+        (xp.subtract if maximize else xp.add)(temporary, grad, out=temporary)
+        temporary *= eta
     else:
-        xp.multiply(grad, -eta if maximize else eta, out=scratch)
+        xp.multiply(grad, -eta if maximize else eta, out=temporary)
     param *= 1 - lambd * eta  # decay first ...
-    param -= scratch  # ... then the gradient step
+    param -= temporary  # ... then the gradient step
     if averaging:
-        xp.subtract(param, ax, out=scratch)  # ax += μ·(θ − ax), rounded as torch's sub, mul_
-        scratch *= mu
-        ax += scratch
+        xp.subtract(param, ax, out=temporary)  # ax += μ·(θ − ax), rounded as torch's sub, mul_
+        temporary *= mu
+        ax += temporary
     else:
         ax[...] = param

@@ -8,7 +8,7 @@ from ..backend import get_array_module
 from ..creation import tensor, zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
 from .optimizer import Optimizer, updated_array
 
@@ -189,21 +189,22 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: fl
         maximize: as in :class:`RMSprop`.
 
     Temporaries: two arrays of the block's size (plus one for weight decay or maximize),
-    which stay in the CPU cache when :func:`rmsprop_update` runs the kernel over blocks.
+    this thread's reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`), which stay
+    in the CPU cache when :func:`rmsprop_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)
     d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
-    scratch = xp.multiply(d, 1 - alpha, out=xp.empty_like(param))
-    scratch *= d
+    temporary = xp.multiply(d, 1 - alpha, out=scratch(param, 1))
+    temporary *= d
     square_avg *= alpha
-    square_avg += scratch  # v = α·v + ((1 − α)·d)·d, in torch's order (mul_, addcmul_)
+    square_avg += temporary  # v = α·v + ((1 − α)·d)·d, in torch's order (mul_, addcmul_)
     if grad_avg is not None:
-        lerp(xp, grad_avg, d, 1 - alpha, scratch)  # ḡ = α·ḡ + (1 − α)·d
-        denom = xp.multiply(grad_avg, grad_avg, out=scratch)
+        lerp(xp, grad_avg, d, 1 - alpha, temporary)  # ḡ = α·ḡ + (1 − α)·d
+        denom = xp.multiply(grad_avg, grad_avg, out=temporary)
         xp.subtract(square_avg, denom, out=denom)
         xp.sqrt(denom, out=denom)  # √(v − ḡ²)
     else:
-        denom = xp.sqrt(square_avg, out=scratch)  # √v
+        denom = xp.sqrt(square_avg, out=temporary)  # √v
     denom += eps
     if momentum_buffer is not None:
         momentum_buffer *= momentum
@@ -211,6 +212,6 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: fl
         param -= xp.multiply(momentum_buffer, lr, out=denom)  # θ = θ − γ·b
     else:
         # θ = θ − (γ·d) / r: torch's addcdiv scales the numerator before dividing.
-        update = xp.multiply(d, lr, out=xp.empty_like(param) if d is grad else d)
+        update = xp.multiply(d, lr, out=scratch(param, 2) if d is grad else d)
         update /= denom
         param -= update

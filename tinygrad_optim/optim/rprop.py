@@ -8,7 +8,7 @@ from ..creation import full_like, tensor, zeros_like
 from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from .optimizer import Optimizer, updated_array
 
 __all__ = ["Rprop", "rprop_kernel", "rprop_update"]
@@ -139,8 +139,9 @@ def rprop_kernel(param, grad, prev, step_size, *, etaminus: float, etaplus: floa
             scalar would promote float32 arithmetic to float64).
         maximize: as in :class:`Rprop`.
 
-    Temporaries: the masks of the three cases and of the flips, and ``sign(d)``; ``prev``
-    itself holds the factors until it receives the new direction.
+    Temporaries: the masks of the three cases and of the flips, and ``sign(d)`` (a reused
+    buffer, :func:`~tinygrad_optim.optim._blocks.scratch`); ``prev`` itself holds the
+    factors until it receives the new direction.
     """
     xp = get_array_module(param)
     # factor = sign(d·prev), computed in the parameter's dtype as torch does (so a product
@@ -164,6 +165,6 @@ def rprop_kernel(param, grad, prev, step_size, *, etaminus: float, etaplus: floa
     else:
         prev[...] = grad
     xp.copyto(prev, 0.0, where=flipped)
-    update = xp.sign(prev, out=xp.empty_like(prev))  # θ −= Δ·sign(d): exact products
+    update = xp.sign(prev, out=scratch(prev, 1))  # θ −= Δ·sign(d): exact products
     update *= step_size
     param -= update

@@ -7,7 +7,7 @@ from ..backend import get_array_module, scatter_add
 from ..creation import zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from ._blocks import one_step, run_blocked
+from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
 from .optimizer import Optimizer, updated_array
 
@@ -181,8 +181,9 @@ def sgd_kernel(param, grad, momentum_buffer, *, lr: float, momentum: float, damp
             of the direction instead of being decayed.
 
     Temporaries: ``lr * d`` (numpy has no fused ``x += a * y``), plus one array for weight
-    decay and/or maximize, one for dampening and two for Nesterov's look-ahead; torch's
-    per-parameter loop allocates the same ones, bar the fused update.
+    decay and/or maximize and one for dampening or Nesterov's look-ahead, all this thread's
+    reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`); torch's per-parameter
+    loop allocates fresh ones.
     """
     xp = get_array_module(param)
     d = direction(xp, param, grad, weight_decay, maximize)  # ±g + λθ; grad is never written
@@ -191,9 +192,16 @@ def sgd_kernel(param, grad, momentum_buffer, *, lr: float, momentum: float, damp
             momentum_buffer[...] = d  # v = d: no dampening and no μ·0 term
         else:
             momentum_buffer *= momentum  # v = μ·v + (1 − τ)·d, rounded as torch's mul_, add_
-            momentum_buffer += d if dampening == 0 else (1 - dampening) * d
-        d = d + momentum * momentum_buffer if nesterov else momentum_buffer
-    param -= lr * d  # θ = θ − γ·d
+            if dampening == 0:
+                momentum_buffer += d
+            else:
+                momentum_buffer += xp.multiply(d, 1 - dampening, out=scratch(param, 1))
+        if nesterov:  # d + μ·v
+            d = xp.add(d, xp.multiply(momentum_buffer, momentum, out=scratch(param, 1)),
+                       out=scratch(param, 1))
+        else:
+            d = momentum_buffer
+    param -= xp.multiply(d, lr, out=scratch(param, 2))  # θ = θ − γ·d
 
 
 def _sparse_buffer(state: dict) -> bool:
