@@ -93,7 +93,7 @@ def scratch(like, slot: int):
     temporaries (13 200 a step for Adam on 200 parameters of 50K elements). Each thread keeps
     one buffer per ``slot`` and dtype instead, grown to the largest block it has seen; a
     kernel uses different slots for temporaries that are alive at the same time (slot 0 is
-    :func:`~tinygrad_optim.optim._kernels.direction`'s). Arrays larger than a block are
+    ``_kernels.direction``'s). Arrays larger than a block are
     allocated as before (they are not kept), and cupy arrays too (cupy's memory pool already
     reuses them).
     """

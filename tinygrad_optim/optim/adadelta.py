@@ -153,7 +153,7 @@ def adadelta_kernel(param, grad, square_avg, acc_delta, *, lr: float, rho: float
         maximize: as in :class:`Adadelta`.
 
     Temporaries: two arrays of the block's size (plus one for weight decay or maximize),
-    this thread's reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`), which stay
+    this thread's reused buffers (``_blocks.scratch``), which stay
     in the CPU cache when :func:`adadelta_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)

@@ -184,7 +184,7 @@ def adagrad_kernel(param, grad, state_sum, *, clr: float, weight_decay: float, e
         maximize: as in :class:`Adagrad`.
 
     Temporaries: two arrays of the block's size (plus one for weight decay or maximize),
-    this thread's reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`), which stay
+    this thread's reused buffers (``_blocks.scratch``), which stay
     in the CPU cache when :func:`adagrad_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)

@@ -250,7 +250,7 @@ def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, one_minus_b
 
     Temporaries: two or three arrays of the block's size (the direction when it is not the
     gradient itself, one scratch array and the update), this thread's reused buffers
-    (:func:`~tinygrad_optim.optim._blocks.scratch`), where torch's loop makes full-size
+    (``_blocks.scratch``), where torch's loop makes full-size
     ones for the direction, the square root, the quotient and the denominator.
     """
     xp = get_array_module(param)

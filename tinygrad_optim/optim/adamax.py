@@ -148,7 +148,7 @@ def adamax_kernel(param, grad, exp_avg, exp_inf, *, one_minus_beta1: float, beta
 
     Temporaries: one scratch array of the block's size, plus the direction when it is not
     the gradient itself: this thread's reused buffers
-    (:func:`~tinygrad_optim.optim._blocks.scratch`).
+    (``_blocks.scratch``).
     """
     xp = get_array_module(param)
     d = direction(xp, param, grad, weight_decay, maximize)  # d = ±g + λθ

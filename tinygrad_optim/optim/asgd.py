@@ -192,7 +192,7 @@ def asgd_kernel(param, grad, ax, *, eta: float, mu: float, lambd: float, weight_
 
     Temporaries: none while ``mu == 1`` (``ax`` is about to become a copy of ``param``, so
     it holds ``η·d`` meanwhile); one array once averaging has started, a reused buffer
-    (:func:`~tinygrad_optim.optim._blocks.scratch`).
+    (``_blocks.scratch``).
     """
     xp = get_array_module(param)
     averaging = mu != 1

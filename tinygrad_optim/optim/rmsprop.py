@@ -189,7 +189,7 @@ def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: fl
         maximize: as in :class:`RMSprop`.
 
     Temporaries: two arrays of the block's size (plus one for weight decay or maximize),
-    this thread's reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`), which stay
+    this thread's reused buffers (``_blocks.scratch``), which stay
     in the CPU cache when :func:`rmsprop_update` runs the kernel over blocks.
     """
     xp = get_array_module(param)

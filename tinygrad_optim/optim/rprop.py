@@ -140,7 +140,7 @@ def rprop_kernel(param, grad, prev, step_size, *, etaminus: float, etaplus: floa
         maximize: as in :class:`Rprop`.
 
     Temporaries: the masks of the three cases and of the flips, and ``sign(d)`` (a reused
-    buffer, :func:`~tinygrad_optim.optim._blocks.scratch`); ``prev`` itself holds the
+    buffer, ``_blocks.scratch``); ``prev`` itself holds the
     factors until it receives the new direction.
     """
     xp = get_array_module(param)

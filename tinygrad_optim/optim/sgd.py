@@ -182,7 +182,7 @@ def sgd_kernel(param, grad, momentum_buffer, *, lr: float, momentum: float, damp
 
     Temporaries: ``lr * d`` (numpy has no fused ``x += a * y``), plus one array for weight
     decay and/or maximize and one for dampening or Nesterov's look-ahead, all this thread's
-    reused buffers (:func:`~tinygrad_optim.optim._blocks.scratch`); torch's per-parameter
+    reused buffers (``_blocks.scratch``); torch's per-parameter
     loop allocates fresh ones.
     """
     xp = get_array_module(param)
