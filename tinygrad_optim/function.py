@@ -56,6 +56,8 @@ class Function:
                  "seq", "_retained", "__weakref__", "__dict__")
 
     differentiable = True
+    makes_views = False  # True where the output may share the input's memory (see is_view)
+    saves_arrays = True  # False where save_for_backward only ever gets Python scalars
 
     def forward(self, *arrays, **kwargs):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -73,10 +75,11 @@ class Function:
         Nothing is recorded when grad mode is off, when no input requires grad, or when the
         output is not floating point (an integer result has no gradient, as in torch).
         """
+        if len(inputs) == 1:
+            return cls._apply_one(inputs[0], kwargs)
         fn = cls()
         first = inputs[0]
-        if len(inputs) > 1:
-            _check_same_device(inputs)
+        _check_same_device(inputs)
         # Plain loops and lists below, not generator expressions: this runs once per
         # operation, and its overhead is most of the cost of an op on a small tensor.
         needs = [t._requires_grad for t in inputs]
@@ -86,15 +89,41 @@ class Function:
         arrays = [t._array for t in inputs]
         out = fn.forward(*arrays, **kwargs)
         track = track and out.dtype.kind == "f"
-        result = first._result(out, fn if track else None, cls.is_view(out, first._array))
+        result = first._result(out, fn if track else None,
+                               cls.makes_views and cls.is_view(out, first._array))
         if track:
             fn.parents = tuple([t._grad_fn if t._grad_fn is not None else
                                 (t if t._requires_grad else None) for t in inputs])
             fn.input_meta = tuple([(a.shape, a.dtype) for a in arrays])
-            fn.seq = next(_sequence)
-            fn._retained = None
-            fn._saved_versions = _versions_of(fn.saved, inputs, result) if fn.saved else ()
+            fn._record(inputs, result)
         return result
+
+    @classmethod
+    def _apply_one(cls, x, kwargs):
+        """``apply`` for one input, written out: most operations have one (``x * 2.0`` too)."""
+        fn = cls()
+        track = cls.differentiable and x._requires_grad and grad_mode.is_grad_enabled()
+        fn.needs_input_grad = (True,) if track else None
+        fn.saved = ()
+        array = x._array
+        out = fn.forward(array, **kwargs)
+        track = track and out.dtype.kind == "f"
+        result = x._result(out, fn if track else None,
+                           cls.makes_views and cls.is_view(out, array))
+        if track:
+            fn.parents = (x._grad_fn if x._grad_fn is not None else x,)
+            fn.input_meta = ((array.shape, array.dtype),)
+            fn._record((x,), result)
+        return result
+
+    def _record(self, inputs, result) -> None:
+        """The bookkeeping of a recorded node: its creation order and its saved versions."""
+        self.seq = next(_sequence)
+        self._retained = None
+        # Only arrays can be changed in place; a node that saved none (a Python scalar, say)
+        # needs no version check at all.
+        self._saved_versions = (_versions_of(self.saved, inputs, result)
+                                if self.saved and self.saves_arrays else ())
 
     @staticmethod
     def is_view(out, x) -> bool:

@@ -129,6 +129,8 @@ class Mul(Function):
 
 @quiet
 class MulScalar(Function):
+    saves_arrays = False  # c is a number, never a tensor's storage
+
     def forward(self, x, c):
         self.save_for_backward(c)  # saved (and freed) like torch's wrapped-number operand
         return x * c
@@ -152,6 +154,8 @@ class Div(Function):
 
 @quiet
 class DivScalar(Function):
+    saves_arrays = False  # c is a number, never a tensor's storage
+
     def forward(self, x, c):
         self.save_for_backward(c)
         return x / c

@@ -16,6 +16,8 @@ from .reduce import normalize_dim, normalize_dims
 class _View(Function):
     """An output that may share memory with its input (a view, as in torch)."""
 
+    makes_views = True
+
     @staticmethod
     def is_view(out, x) -> bool:
         return out.base is not None and get_array_module(x).may_share_memory(out, x)
