@@ -1,5 +1,9 @@
 """Autograd overhead against torch CPU: a chain of tiny ops, and one MLP training step.
 
+The MLP step is also written by hand in numpy, without autograd (``numpy_mlp_case``): what
+no numpy library can beat, timed in the same run, so the table shows how much of the gap to
+torch is ours and how much is numpy's (its BLAS).
+
 Run ``python -m benchmarks.autograd [--json PATH] [--repeat N] [--profile]`` from the
 repository root; ``--profile`` also prints where tinygrad_optim spends the time (cProfile).
 Each case is warmed up, then timed ``repeat`` times with ``time.perf_counter``; the table
@@ -105,6 +109,43 @@ def mlp_case(lib, nn, F, data):
     return step, losses
 
 
+def numpy_mlp_case(data):
+    """The same step written by hand in numpy, no autograd: the floor for a numpy library.
+
+    Forward with each layer as ``(W @ h.T).T`` (OpenBLAS's faster layout here), the
+    cross-entropy gradient ``softmax - one_hot``, three GEMMs and a ReLU mask per layer
+    backward, and ``W -= lr * gW``: nothing a general autograd library could leave out.
+    """
+    layers, x, y = data
+    weights = [w.copy() for w, _ in layers]
+    biases = [b.copy() for _, b in layers]
+    rows = np.arange(len(y))
+    losses = []
+
+    def step():
+        inputs, h = [x], x
+        for i, (weight, bias) in enumerate(zip(weights, biases)):
+            h = (weight @ h.T).T + bias
+            if i < len(weights) - 1:
+                np.maximum(h, 0, out=h)
+            inputs.append(h)
+        shifted = h - h.max(axis=1, keepdims=True)
+        exps = np.exp(shifted)
+        sums = exps.sum(axis=1, keepdims=True)
+        losses.append(float((np.log(sums[:, 0]) - shifted[rows, y]).mean()))
+        g = exps / sums
+        g[rows, y] -= 1
+        g /= len(y)
+        for i in reversed(range(len(weights))):
+            grad_w, grad_b = g.T @ inputs[i], g.sum(axis=0)
+            if i:
+                g = g @ weights[i]
+                g *= inputs[i] > 0
+            weights[i] -= LR * grad_w
+            biases[i] -= LR * grad_b
+    return step, losses
+
+
 # ---------------------------------------------------------------- driver
 def machine() -> dict:
     cpu = platform.processor()
@@ -135,7 +176,17 @@ def run(repeat: int) -> dict:
         for lib_name, modules in libraries:
             row[lib_name] = measure(build(*modules), repeat, number)
         results["cases"][name] = row
+    floor, _ = numpy_mlp_case(data)
+    results["cases"]["MLP 784-256-256-10 step"]["numpy_by_hand"] = measure(floor, repeat, 5)
     results["mlp_losses_match"] = _losses_match(data, libraries)
+    fresh, floor_losses = numpy_mlp_case(data)
+    for _ in range(3):
+        fresh()
+    ours, our_losses = mlp_case(tg, tnn, tF, data)
+    for _ in range(3):
+        ours()
+    results["numpy_by_hand_losses_match"] = bool(np.allclose(floor_losses, our_losses,
+                                                             rtol=1e-5))
     return results
 
 
@@ -166,6 +217,12 @@ def table(results: dict) -> str:
         ratio = (f"{row['tinygrad_optim']['best'] / row['torch']['best']:6.2f}x"
                  if "torch" in row else f"{'-':>7}")
         lines.append(f"{name:<26} {unit:<7} {cells[0]:>22} {cells[1]:>22} {ratio:>7}")
+    floor = results["cases"]["MLP 784-256-256-10 step"]["numpy_by_hand"]
+    torch_mlp = results["cases"]["MLP 784-256-256-10 step"].get("torch")
+    lines.append(f"{'MLP step, numpy by hand':<26} {'ms':<7} {floor['best'] * 1e3:9.2f} / "
+                 f"{floor['median'] * 1e3:9.2f}"
+                 + (f"{'':>23} {floor['best'] / torch_mlp['best']:6.2f}x" if torch_mlp else "")
+                 + "  (no autograd: the floor for numpy)")
     m = results["machine"]
     torch_text = (f"torch {m['torch']} ({m['torch_threads']} threads)" if m["torch"]
                   else "torch not installed")
@@ -173,6 +230,8 @@ def table(results: dict) -> str:
                  f"{m['numpy']}, {torch_text}")
     if results["mlp_losses_match"] is not None:
         lines.append(f"MLP losses equal torch's over 3 steps: {results['mlp_losses_match']}")
+    lines.append("MLP losses of the numpy-by-hand step equal ours over 3 steps: "
+                 f"{results['numpy_by_hand_losses_match']}")
     return "\n".join(lines)
 
 
