@@ -13,7 +13,11 @@ from tinygrad_optim.tour import DEFAULT_OUT, _plot
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIGURES = ["lr_manual_loss.png", "lr_manual_path.png", "lr_sweep.png", "lr_regimes.png",
-           "ewa_weights.png", "momentum_compare.png", "momentum_sweep.png"]
+           "ewa_weights.png", "momentum_compare.png", "momentum_sweep.png",
+           "optimizers_state.png",
+           *(f"optimizers_{function}_{kind}.png"
+             for function in ("quadratic", "ill_conditioned", "rosenbrock", "beale", "saddle")
+             for kind in ("paths", "loss"))]
 
 
 def _tour(*args, cwd):
