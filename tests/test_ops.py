@@ -2,6 +2,7 @@
 import inspect
 from typing import NamedTuple
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, find, given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 import tinygrad_optim as tg
 from _op_cases import BINARY, Case
 from _op_table import OPS
+from tinygrad_optim.ops.unary import _kept_where
 
 # `device` is a plain string fixture: sharing it across hypothesis examples is safe.
 with_fixtures = settings(suppress_health_check=[*settings.default.suppress_health_check,
@@ -550,3 +552,15 @@ def test_op_error_matches_torch(torch, expr):
         expr(tg)
     assert type(ours.value) is type(theirs.value)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@given(data=st.data())
+def test_kept_where_equals_numpys_where_bit_for_bit(dtype, data):
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5))
+    gy = data.draw(hnp.arrays(dtype, shape))  # any bits: inf, nan, -0.0 included
+    mask = data.draw(hnp.arrays(np.bool_, shape))
+    kept = _kept_where(np, mask == 1, gy)  # a 0-d comparison gives a numpy scalar
+    expected = np.where(mask, gy, dtype(0))
+    assert kept.dtype == gy.dtype and kept.shape == gy.shape
+    assert kept.tobytes() == np.asarray(expected, dtype).tobytes()

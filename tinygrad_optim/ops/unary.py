@@ -7,6 +7,21 @@ from ._promote import result_dtype
 from .arith import as_python_scalar, quiet
 
 
+def _kept_where(xp, mask, gy):
+    """``where(mask, gy, 0)`` for a boolean ``mask`` of ``gy``'s shape, by the bits.
+
+    torch's backward of relu and clamp picks the gradient or +0.0 (an inf gradient stays out
+    of the dead inputs, unlike ``gy * mask``). numpy's ``where`` with a scalar runs about
+    seven times slower than a bitwise AND of ``gy``'s bits with all-ones or all-zeros words,
+    which gives exactly the same values: ``gy`` where kept, +0.0 elsewhere.
+    """
+    words = xp.dtype(f"int{8 * gy.dtype.itemsize}")
+    # 1 or 0 per element (a bool is one byte; asarray: a 0-d comparison gives a scalar) ...
+    keep = xp.asarray(mask).view(xp.int8).astype(words)
+    xp.negative(keep, out=keep)  # ... and so all ones or all zeros
+    return xp.bitwise_and(gy.view(words), keep, out=keep).view(gy.dtype)
+
+
 def _floating(x):
     """Integer inputs of exp, log ... give the default float type, as in torch."""
     return x if x._array.dtype.kind == "f" else x.float()
@@ -115,9 +130,7 @@ class Relu(Function):
 
     def backward(self, gy):
         (y,) = self.saved
-        # where, not gy * mask: an inf gradient stays out of the dead inputs (torch's way)
-        xp = get_array_module(gy)
-        return (xp.where(y > 0, gy, xp.zeros((), gy.dtype)),)
+        return (_kept_where(get_array_module(gy), y > 0, gy),)
 
 
 class Clamp(Function):
@@ -137,13 +150,12 @@ class Clamp(Function):
     def backward(self, gy):
         (x,) = self.saved
         low, high = self.bounds
-        xp = get_array_module(gy)
-        mask = True
-        if low is not None:
-            mask = x >= low
+        if low is None and high is None:
+            return (gy,)
+        mask = (x >= low) if low is not None else None
         if high is not None:
-            mask = mask & (x <= high)
-        return (xp.where(mask, gy, xp.zeros((), gy.dtype)),)
+            mask = (x <= high) if mask is None else mask & (x <= high)
+        return (_kept_where(get_array_module(gy), mask, gy),)
 
 
 class Sign(Function):
