@@ -122,7 +122,7 @@ def _count_dependencies(root):
                 continue
             seen = parent in deps
             deps[parent] = deps.get(parent, 0) + 1
-            if not seen and not getattr(parent, "_is_tensor", False):
+            if not seen and not parent._is_tensor:
                 stack.append(parent)
     return deps
 
@@ -182,7 +182,7 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
         while ready:
             _, _, node = heapq.heappop(ready)
             buf = buffers.pop(node, None)
-            if getattr(node, "_is_tensor", False):
+            if node._is_tensor:
                 if buf is not None:
                     node._accumulate_grad(buf.array, buf.owned)
                 continue
@@ -194,7 +194,8 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
                 if parent is None:
                     continue
                 if grad is not None:
-                    if getattr(grad, "is_sparse", False):
+                    # An ndarray is never sparse: skip the attribute lookup that would fail.
+                    if type(grad) is not np.ndarray and getattr(grad, "is_sparse", False):
                         grad = _sparse_for(parent, grad, dtype)
                     else:
                         grad = unbroadcast(grad, shape)
@@ -207,7 +208,7 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
                 deps[parent] -= 1
                 if deps[parent] == 0:
                     # Leaves go after every node: their gradient is complete by then anyway.
-                    key = 1 if getattr(parent, "_is_tensor", False) else -parent.seq
+                    key = 1 if parent._is_tensor else -parent.seq
                     heapq.heappush(ready, (key, next(tie), parent))
 
 
@@ -227,7 +228,8 @@ def _sparse_for(parent, grad, dtype):
 def _call_backward(node, gy, retain_graph):
     if node.saved is None:
         raise RuntimeError(_FREED)
-    check_saved_versions(node)
+    if node._saved_versions:
+        check_saved_versions(node)
     if node._retained is not None:
         kept = node._retained()
         if kept is not None:

@@ -55,6 +55,7 @@ class Function:
     __slots__ = ("parents", "needs_input_grad", "input_meta", "saved", "_saved_versions",
                  "seq", "_retained", "__weakref__", "__dict__")
 
+    _is_tensor = False  # graph nodes are Functions or leaf Tensors: the engine asks which
     differentiable = True
     makes_views = False  # True where the output may share the input's memory (see is_view)
     saves_arrays = True  # False where save_for_backward only ever gets Python scalars
