@@ -123,3 +123,38 @@ def test_scratch_buffers_belong_to_one_thread():
     mine = _blocks.scratch(like, 1)
     theirs = _blocks._executor().submit(_blocks.scratch, like, 1).result()
     assert not np.shares_memory(mine, theirs)
+
+
+BIT_EQUAL_CONFIGS = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    ("Adagrad", {"lr_decay": 0.01, "weight_decay": 0.01}),
+    ("RMSprop", {"momentum": 0.9, "centered": True, "weight_decay": 0.01}),
+    ("Adadelta", {"weight_decay": 0.01, "maximize": True}),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.01}),
+    ("AdamW", {}),
+    ("Adamax", {"weight_decay": 0.01}),
+    ("ASGD", {"t0": 0, "weight_decay": 0.01}),
+    ("Rprop", {}),
+]
+
+
+def _three_steps(name, kwargs, size):
+    rng = np.random.default_rng(7)
+    param = tg.tensor(rng.standard_normal(size).astype(np.float32), requires_grad=True)
+    optimizer = getattr(tg.optim, name)([param], **kwargs)
+    for _ in range(3):
+        param.grad = tg.tensor(rng.standard_normal(size).astype(np.float32))
+        optimizer.step()
+    return [param] + [value for value in optimizer.state[param].values()]
+
+
+@pytest.mark.parametrize("name, kwargs", BIT_EQUAL_CONFIGS, ids=lambda c: str(c))
+def test_blocked_threaded_step_equals_one_whole_array_call_bit_for_bit(name, kwargs,
+                                                                       monkeypatch):
+    size = _blocks.THREADED + 12345  # blocked, shared by the threads, with a ragged last block
+    blocked = _three_steps(name, kwargs, size)
+    monkeypatch.setattr(_blocks, "BLOCK", 2 * size)  # now one call over the whole array
+    whole = _three_steps(name, kwargs, size)
+    for a, b in zip(blocked, whole):
+        np.testing.assert_array_equal(a.numpy(force=True), b.numpy(force=True))
