@@ -198,15 +198,17 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
                     if type(grad) is not np.ndarray and getattr(grad, "is_sparse", False):
                         grad = _sparse_for(parent, grad, dtype)
                     else:
-                        grad = unbroadcast(grad, shape)
+                        if grad.shape != shape:  # tested here: most gradients fit already
+                            grad = unbroadcast(grad, shape)
                         if grad.dtype != dtype:  # e.g. a float32 input of a float64 op
                             grad = grad.astype(dtype)
                     if parent in buffers:
                         buffers[parent].add(grad)
                     else:
                         buffers[parent] = _Buffer(grad)
-                deps[parent] -= 1
-                if deps[parent] == 0:
+                left = deps[parent] - 1
+                deps[parent] = left
+                if not left:
                     # Leaves go after every node: their gradient is complete by then anyway.
                     key = 1 if parent._is_tensor else -parent.seq
                     heapq.heappush(ready, (key, next(tie), parent))
