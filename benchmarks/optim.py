@@ -1,14 +1,16 @@
 """Optimizer step time against torch CPU's default path, as ratios measured in one run.
 
-Run: ``python -m benchmarks.optim [--size N] [--many K:M] [--repeat R] [--only NAME]
-[--json PATH]``. For each optimizer configuration it times ``step()`` with fixed float32
-gradients on two layouts: one parameter of N elements (10M by default) and K parameters of M
-elements (200 of 50K by default), in tinygrad_optim and in torch (its default single-tensor
-path on the CPU, and also ``foreach=True`` and, where torch has it on the CPU, ``fused=True``).
-It also times a naive numpy implementation (``benchmarks/naive.py``, checked to compute the
-same). It prints milliseconds, the ratios ours / torch's default path, ours / torch fused and
-naive / ours, and our effective memory bandwidth (bytes one step touches / time) against a
-plain numpy copy and a numpy in-place add measured on the same machine in the same run.
+Run: ``python -m benchmarks.optim [--size N] [--many K:M] [--repeat R] [--only NAME] [--json
+PATH]``. For each optimizer configuration it times ``step()`` with fixed float32 gradients on
+two layouts: one parameter of N elements (10M by default) and K parameters of M elements (200
+of 50K by default), in tinygrad_optim and in torch (its default single-tensor path on the CPU,
+and also ``foreach=True`` and, where torch has it on the CPU, ``fused=True``). For the
+many-parameter layout it also times our optimizer given one ``FlatParameter`` over the same
+parameters. It also times a naive numpy implementation (``benchmarks/naive.py``, checked to
+compute the same). It prints milliseconds, the ratios ours / torch's default path, ours / torch
+fused and naive / ours, and our effective memory bandwidth (bytes one step touches / time)
+against a plain numpy copy and a numpy in-place add measured on the same machine in the same
+run.
 """
 from __future__ import annotations
 
@@ -54,13 +56,18 @@ def _median(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def _step(lib, optim_module, cls_name, kwargs, grads):
-    """An optimizer of ``lib`` over one parameter per gradient; returns its ``step``."""
+def _step(lib, optim_module, cls_name, kwargs, grads, flat=False):
+    """An optimizer of ``lib`` over one parameter per gradient; returns its ``step``.
+
+    ``flat``: the parameters go to the optimizer as one ``FlatParameter`` (ours only).
+    """
     params = []
     for grad in grads:
         param = lib.zeros(grad.shape, requires_grad=True)
         param.grad = lib.from_numpy(grad)
         params.append(param)
+    if flat:
+        params = [optim_module.FlatParameter(params)]
     return getattr(optim_module, cls_name)(params, **kwargs).step
 
 
@@ -120,7 +127,7 @@ def _print(row) -> None:
     torch_cells = "".join(_cell(row[key], width) for key, width in (
         ("torch_ms", 9), ("ratio", 7), ("torch_foreach_ms", 9), ("torch_fused_ms", 9),
         ("ratio_to_fused", 7)))
-    print(f"{row['optimizer']:<26}{row['layout']:<11}{row['ours_ms']:9.2f}{torch_cells}"
+    print(f"{row['optimizer']:<26}{row['layout']:<15}{row['ours_ms']:9.2f}{torch_cells}"
           f"{row['naive_numpy_ms']:9.2f}{row['naive_over_ours']:7.2f}"
           f"{row['GBps']:8.1f}{row['of_copy_bandwidth']:9.2f}{row['bound_ratio']:8.2f}")
 
@@ -146,7 +153,7 @@ def main(argv=None) -> dict:
     bandwidths = _bandwidths(args.size, args.repeat)
     print(f"numpy on {args.size:,} float32: copy {bandwidths['copy'] / 1e9:.1f} GB/s, "
           f"in-place add {bandwidths['add'] / 1e9:.1f} GB/s")
-    print(f"{'optimizer':<26}{'layout':<11}{'ours ms':>9}{'torch ms':>9}{'ratio':>7}"
+    print(f"{'optimizer':<26}{'layout':<15}{'ours ms':>9}{'torch ms':>9}{'ratio':>7}"
           f"{'foreach':>9}{'fused':>9}{'/fused':>7}{'naive':>9}{'speed':>7}{'GB/s':>8}"
           f"{'of copy':>9}{'bound':>8}")
     results = {"size": args.size, "many": args.many,
@@ -160,9 +167,17 @@ def main(argv=None) -> dict:
             _check_naive(cls_name, kwargs)
             baseline = _median(naive.make_step(cls_name, kwargs, grads), args.repeat)
             touched = 4 * arrays * sum(g.size for g in grads)
-            row = _row(name, layout, ours, theirs, baseline, touched, bandwidths)
-            _print(row)
-            results["rows"].append(row)
+            rows = [_row(name, layout, ours, theirs, baseline, touched, bandwidths)]
+            if len(grads) > 1:  # the same parameters as one FlatParameter, against the same
+                flat = _median(_step(tg, tg_optim, cls_name, kwargs, grads, flat=True),
+                               args.repeat)
+                rows.append(_row(name, layout + " flat", flat, theirs, baseline, touched,
+                                 bandwidths))
+            for row in rows:
+                _print(row)
+                results["rows"].append(row)
+    print("flat: our optimizer given one FlatParameter over the same parameters (the torch "
+          "and naive columns repeat the layout's own)")
     print("torch ms: its default path; ratio: ours / that; foreach, fused: torch's other paths "
           "(ms); /fused: ours / fused; naive: the naive numpy step (benchmarks/naive.py, ms); "
           "speed: naive / ours; of copy: our GB/s / numpy copy's; bound: our time / "

@@ -11,6 +11,8 @@ from .rmsprop import RMSprop
 from .adadelta import Adadelta
 from .sparse_adam import SparseAdam
 from .lbfgs import LBFGS
+from .flat import FlatParameter
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax",
-           "ASGD", "Rprop", "Adagrad", "RMSprop", "Adadelta", "SparseAdam", "LBFGS"]
+           "ASGD", "Rprop", "Adagrad", "RMSprop", "Adadelta", "SparseAdam", "LBFGS",
+           "FlatParameter"]
