@@ -140,6 +140,12 @@ def test_bad_members_are_refused(make, message):
         FlatParameter(make())
 
 
+def test_a_gradient_reaching_the_buffer_itself_is_refused_not_lost():
+    flat = FlatParameter(_params())
+    with pytest.raises(RuntimeError, match="compute with the parameters themselves"):
+        (flat * flat).sum().backward()
+
+
 def test_sparse_member_gradient_is_refused():
     embedding = tg.nn.Embedding(5, 2, sparse=True)
     flat = FlatParameter(embedding.parameters())

@@ -39,6 +39,8 @@ class FlatParameter(Tensor):
       Replacing a parameter's storage afterwards (``p.data = t``, ``module.to(...)``)
       unties it from the buffer.
     * All parameters need one dtype and device, and dense gradients.
+    * Compute with the parameters, not with the ``FlatParameter``: a gradient that reaches
+      the buffer itself is refused (RuntimeError) rather than silently left out.
 
     Args:
         params: the parameters (leaf tensors that require grad), each listed once.
@@ -116,6 +118,12 @@ class FlatParameter(Tensor):
             view = self._grad_buffer[start:start + member.numel()].reshape(member.shape)
             member._grad = Tensor._wrap(view)
             self._grad_views[index] = view
+
+    def _accumulate_grad(self, array, owned: bool) -> None:
+        # A gradient reaching the buffer itself would bypass the members' views, and the
+        # getter above would never show it: refuse it rather than lose it.
+        raise RuntimeError("a FlatParameter takes its gradient from its members: compute with "
+                           "the parameters themselves, not with the buffer")
 
     @property
     def members(self) -> tuple:
