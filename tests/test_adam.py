@@ -9,6 +9,7 @@ import tinygrad_optim as tg
 import tinygrad_optim.optim as optim
 import tinygrad_optim.optim.adam as adam_module
 import tinygrad_optim.optim.adamw as adamw_module
+from optim_case_types import SPEED_FLAGS
 from optim_cases import CASES, materialize
 from tinygrad_optim.optim import Adam, AdamW
 from tinygrad_optim.optim._blocks import BLOCK
@@ -16,7 +17,6 @@ from tinygrad_optim.optim.adam import adam_kernel, adam_scalars, adam_update, le
 
 ADAM_CASES = [(name, case) for name in ("Adam", "AdamW") for case in CASES[name]]
 CASE_IDS = [f"{name}-{case.id}" for name, case in ADAM_CASES]
-SPEED_FLAGS = ("foreach", "fused", "capturable", "differentiable")
 
 
 def _update_args(group) -> dict:

@@ -6,12 +6,12 @@ import pytest
 
 import tinygrad_optim as tg
 import tinygrad_optim.optim.adamax as adamax_module
+from optim_case_types import SPEED_FLAGS
 from optim_cases import CASES, materialize
 from tinygrad_optim.optim import Adamax
 from tinygrad_optim.optim._blocks import BLOCK
 from tinygrad_optim.optim.adamax import adamax_kernel, adamax_update
 
-SPEED_FLAGS = ("foreach", "fused", "capturable", "differentiable")
 CASE_IDS = [case.id for case in CASES["Adamax"]]
 
 

@@ -16,13 +16,13 @@ import cases_sparse_adam
 import optim_cases
 import tinygrad_optim as tg
 import tinygrad_optim.optim as optim
+from optim_case_types import SPEED_FLAGS
 from optim_cases import CASES, ERROR_CASES, FIXTURE_SETUP, LIVE_SETUP, materialize
 from tinygrad_optim.optim.optimizer import Optimizer, required
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-# torch's flags for implementations this library does not have (foreach, fused ...): absent
-# from our groups by design, so they are dropped from torch's before comparing.
-SPEED_FLAGS = ("foreach", "fused", "capturable", "differentiable")
+# SPEED_FLAGS are absent from our groups by design, so they are dropped from torch's before
+# comparing.
 ALL_CASES = [(name, case) for name, cases in CASES.items() for case in cases]
 
 
@@ -400,6 +400,34 @@ def test_state_dict_layout_matches_torch(torch):
     for index, entry in ours["state"].items():
         np.testing.assert_array_equal(entry["momentum_buffer"].numpy(),
                                       theirs["state"][index]["momentum_buffer"].numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, kwargs", [
+    ("Adadelta", {"rho": 0.8, "weight_decay": 0.1}),
+    ("Adagrad", {"lr_decay": 0.1, "initial_accumulator_value": 0.2}),
+    ("RMSprop", {"momentum": 0.5, "centered": True}),
+    ("Adam", {"amsgrad": True}),
+    ("AdamW", {}),
+    ("Adamax", {}),
+    ("ASGD", {}),
+    ("Rprop", {}),
+], ids=lambda c: str(c))
+def test_every_optimizers_state_dict_layout_matches_torch(torch, name, kwargs):
+    """Key order of groups and state, group values, state keys: a second group sets its lr,
+    and only its parameter has a gradient (Adagrad makes state for both in __init__)."""
+    def layout(lib):
+        p, q = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0], requires_grad=True)
+        groups = [{"params": [p]}, {"params": [q], "lr": 0.5}]
+        opt = getattr(lib.optim, name)(groups, **kwargs)
+        q.grad = lib.tensor([1.0])
+        opt.step()
+        sd = opt.state_dict()
+        groups = [{k: v for k, v in g.items() if k not in SPEED_FLAGS}
+                  for g in sd["param_groups"]]
+        return [list(g) for g in groups], groups, [(i, list(s)) for i, s in sd["state"].items()]
+
+    assert layout(tg) == layout(torch)
 
 
 def test_state_dict_holds_live_state_not_copies():
