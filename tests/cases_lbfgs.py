@@ -120,8 +120,9 @@ def make_closure(lib, problem: str, params: list, data: list, optimizer):
             x = params[0]
             return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
     else:
-        features = lib.tensor(np.asarray(data[2], dtype=params[0].detach().numpy().dtype))
-        labels = lib.tensor(np.asarray(data[3], dtype=features.numpy().dtype))
+        # The data lives where the parameters live, in their dtype.
+        features, labels = (lib.tensor(a, dtype=params[0].dtype, device=params[0].device)
+                            for a in data[2:])
 
         def loss_fn():  # mean log(1 + exp(-y z)) with z = X w + b
             margins = (features @ params[0]).reshape(-1) + params[1]

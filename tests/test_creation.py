@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinygrad_optim as tg
+from _devices import landed
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -138,7 +139,7 @@ def test_tensor_requires_grad_makes_a_leaf():
 
 def test_tensor_lands_on_requested_device(device):
     t = tg.tensor([[1, 2], [3, 4]], device=device)
-    assert t.device == tg.device(device) and t.tolist() == [[1, 2], [3, 4]]
+    assert t.device == landed(device) and t.tolist() == [[1, 2], [3, 4]]
 
 
 TENSOR_ERRORS = {
@@ -238,7 +239,7 @@ FACTORIES = {
 @pytest.mark.parametrize("make", FACTORIES.values(), ids=FACTORIES.keys())
 def test_factory_matches_torch(torch, device, make):
     ours = make(tg, device=device)
-    assert ours.device == tg.device(device) and ours.is_leaf and not ours.requires_grad
+    assert ours.device == landed(device) and ours.is_leaf and not ours.requires_grad
     _assert_like_torch(ours, make(torch))
 
 
@@ -268,7 +269,7 @@ def test_arange_counts_as_torch_near_a_bound(torch):
 def test_like_factory_copies_shape_dtype_device(device, name):
     source = tg.ones(2, 3, dtype=tg.int32, device=device)
     out = getattr(tg, name)(source)
-    assert (out.shape, out.dtype, out.device) == (source.shape, tg.int32, tg.device(device))
+    assert (out.shape, out.dtype, out.device) == (source.shape, tg.int32, landed(device))
 
 
 def test_like_factory_overrides_dtype_and_requires_grad(torch):
@@ -440,9 +441,7 @@ def test_manual_seed_gives_same_numbers_run_after_run():
 
 
 @pytest.mark.gpu
-def test_manual_seed_keeps_one_generator_per_device():
-    if not tg.cuda.is_available():
-        pytest.skip("no CUDA device (cupy with a GPU) here")
+def test_manual_seed_keeps_one_generator_per_device(cuda):
     tg.manual_seed(5)
     first = tg.rand(4, device="cuda").tolist()
     tg.manual_seed(5)

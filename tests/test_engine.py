@@ -1,5 +1,7 @@
 """The backward engine: order, accumulation, freeing, errors and memory; torch is the oracle."""
+import functools
 import gc
+import operator
 import sys
 import weakref
 
@@ -7,8 +9,8 @@ import numpy as np
 import pytest
 
 import tinygrad_optim as tg
-from tinygrad_optim.backend import device as Device
-from tinygrad_optim.function import Function, _check_same_device
+from tinygrad_optim.function import Function
+from _devices import landed
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ def _mlp_grads(lib, device=None):
 
 def test_backward_matches_torch_on_a_small_network(torch, device):
     for ours, theirs in zip(_mlp_grads(tg, device), _mlp_grads(torch)):
-        assert ours.device == tg.device(device) and ours.dtype is tg.float32
+        assert ours.device == landed(device) and ours.dtype is tg.float32
         np.testing.assert_allclose(_numpy(ours), _numpy(theirs), rtol=1e-5, atol=1e-7)
 
 
@@ -365,33 +367,70 @@ def test_gradient_takes_the_layout_of_a_fortran_parameter():
 
 
 # ---------------------------------------------------------------------------- devices
-class _FakeTensor:
-    """Just what the device check reads: a non-numpy array and a device."""
-
-    def __init__(self, device):
-        self._array = object()
-        self.device = Device(device)
+def _needs_devices(n):
+    if tg.cuda.device_count() < n:
+        pytest.skip(f"needs {n} GPUs")
 
 
+@pytest.mark.gpu
 @pytest.mark.parametrize("devices, named", [(("cpu", "cuda:0"), "cuda:0 and cpu"),
                                             (("cuda:0", "cpu"), "cuda:0 and cpu"),
                                             (("cuda:1", "cuda:0"), "cuda:1 and cuda:0"),
                                             (("cuda:0", "cuda:0", "cpu"), "cuda:0 and cpu")])
-def test_device_mismatch_is_named_as_torch_names_it(devices, named):
+def test_device_mismatch_is_named_as_torch_names_it(cuda, devices, named):
     # torch's message, as it prints it for a CUDA tensor meeting a CPU tensor.
+    _needs_devices(2 if "cuda:1" in devices else 1)
+    tensors = [tg.ones(2, device=d) for d in devices]
     with pytest.raises(RuntimeError) as info:
-        _check_same_device([_FakeTensor(d) for d in devices])
+        functools.reduce(operator.add, tensors)
     assert str(info.value) == ("Expected all tensors to be on the same device, but found at "
                                f"least two devices, {named}!")
 
 
-def test_device_check_passes_tensors_on_one_device():
-    _check_same_device([_FakeTensor("cuda:0"), _FakeTensor("cuda:0")])
+@pytest.mark.gpu
+def test_tensors_on_one_gpu_combine(cuda):
+    assert (tg.ones(2, device="cuda:0") + tg.ones(2, device="cuda")).tolist() == [2.0, 2.0]
 
 
 @pytest.mark.gpu
-def test_mixing_devices_in_an_op_raises():
-    if not tg.cuda.is_available():
-        pytest.skip("no CUDA device (cupy with a GPU) here")
+@pytest.mark.parametrize("combine", [lambda x, s: x + s, lambda x, s: s * x,
+                                     lambda x, s: tg.where(x > 1.5, x, s),
+                                     lambda x, s: tg.maximum(x, s)],
+                         ids=["add", "reflected mul", "where", "maximum"])
+def test_zero_dim_cpu_tensor_joins_a_gpu_operation_as_in_torch(cuda, combine):
+    # torch treats a 0-d CPU tensor as a number in a CUDA operation; its gradient comes
+    # back to the CPU.
+    x = tg.tensor([1.0, 2.0], device=cuda, requires_grad=True)
+    s = tg.tensor(3.0, requires_grad=True)
+    out = combine(x, s)
+    assert out.device == landed(cuda)
+    out.sum().backward()
+    assert s.grad.device == tg.device("cpu") and x.grad.device == landed(cuda)
+    x0, s0 = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor(3.0, requires_grad=True)
+    combine(x0, s0).sum().backward()
+    assert out.tolist() == combine(x0, s0).tolist()
+    assert (x.grad.tolist(), s.grad.item()) == (x0.grad.tolist(), s0.grad.item())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("write", [lambda x, s: x.add_(s), lambda x, s: x.mul_(s, ),
+                                   lambda x, s: x.copy_(s), lambda x, s: x.__setitem__(0, s),
+                                   lambda x, s: x.lerp_(x * 0, s)],
+                         ids=["add_", "mul_", "copy_", "setitem", "lerp_ weight"])
+def test_zero_dim_cpu_tensor_feeds_a_gpu_in_place_operation(cuda, write):
+    x, x0 = tg.tensor([1.0, 2.0], device=cuda), tg.tensor([1.0, 2.0])
+    write(x, tg.tensor(0.25))
+    write(x0, tg.tensor(0.25))
+    assert x.device == landed(cuda) and x.tolist() == x0.tolist()
+
+
+@pytest.mark.gpu
+def test_one_dim_cpu_tensor_still_cannot_join_a_gpu_operation(cuda):
     with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cpu!"):
-        tg.ones(2, device="cuda") + tg.ones(2)
+        tg.ones(2, device=cuda) + tg.ones(1)
+
+
+@pytest.mark.gpu
+def test_zero_dim_cpu_tensor_cannot_take_a_gpu_result_in_place(cuda):
+    with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cpu!"):
+        tg.tensor(1.0).add_(tg.ones((), device=cuda))

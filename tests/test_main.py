@@ -106,3 +106,13 @@ def test_compare_rejects_a_bad_value_with_status_2(option, value, capsys):
     # A clear message: it names the option and the value at fault.
     assert exit_info.value.code == 2
     assert f"argument {option}" in err and value.split(",")[-1] in err
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("command", [["--section", "6", "--fast", "--no-plots"],
+                                     ["compare", "--optimizers", "Adam,LBFGS", "--steps", "20"]],
+                         ids=["tour race", "compare"])
+def test_tour_runs_on_the_gpu(cuda, command, tmp_path, capsys):
+    main([*command, "--device", cuda, "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "Adam" in out and "LBFGS" in out

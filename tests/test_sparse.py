@@ -4,6 +4,7 @@ import pytest
 
 import tinygrad_optim as tg
 from tinygrad_optim.sparse import SparseTensor, sparse_coo_tensor
+from _devices import landed
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_sparse_attributes_match_torch(torch):
 
 def test_sparse_device_and_dtype_follow_the_values(device):
     s = sparse_coo_tensor([[1]], [[2.0, 3.0]], (4, 2), dtype=tg.float64, device=device)
-    assert (s.device, s.dtype) == (tg.device(device), tg.float64)
+    assert (s.device, s.dtype) == (landed(device), tg.float64)
     assert s._indices().dtype is tg.int64 and s._indices().device == s.device
 
 
@@ -141,7 +142,7 @@ def test_sparse_to_dense_adds_repeats(device, rng):
     expected = np.zeros((6, 3))
     np.add.at(expected, rows[0], values)
     dense = sparse_coo_tensor(rows, values, (6, 3), device=device).to_dense()
-    assert dense.device == tg.device(device) and dense.dtype is tg.float64
+    assert dense.device == landed(device) and dense.dtype is tg.float64
     np.testing.assert_array_equal(host(dense), expected)
 
 
@@ -180,7 +181,7 @@ def test_sparse_add_sums_on_device(device, rng):
     b = sparse_coo_tensor([[0, 3]], vb, (4, 2), device=device)
     total = a + b
     np.testing.assert_allclose(host(total.to_dense()), host(a.to_dense()) + host(b.to_dense()))
-    assert total.device == tg.device(device) and not total.is_coalesced()
+    assert total.device == landed(device) and not total.is_coalesced()
 
 
 @pytest.mark.torch
@@ -268,7 +269,7 @@ def test_sparse_to_dtype_casts_values_and_keeps_flag(coalesced):
 
 def test_sparse_to_device_moves_both_arrays(device):
     s = sparse_coo_tensor(ROWS, VALUES, (3, 2)).to(device)
-    assert s.device == tg.device(device) and s._indices().device == s.device
+    assert s.device == landed(device) and s._indices().device == s.device
     back = s.cpu()
     assert back.device == tg.device("cpu")
     np.testing.assert_array_equal(host(back._values()), VALUES)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinygrad_optim as tg
+from _devices import landed
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_dtype_exposed_like_torch(torch, name):
 def test_tensor_attributes_describe_a_leaf(device):
     t = tg.ones(2, 3, device=device)
     assert t.shape == (2, 3) and isinstance(t.shape, tg.Size) and t.ndim == 2
-    assert t.dtype is tg.float32 and t.device == tg.device(device)
+    assert t.dtype is tg.float32 and t.device == landed(device)
     assert t.is_leaf and not t.requires_grad and t.grad_fn is None and t.grad is None
 
 
@@ -224,9 +225,7 @@ def test_cpu_returns_self_on_the_cpu():
 
 
 @pytest.mark.gpu
-def test_cuda_moves_and_gradient_comes_back():
-    if not tg.cuda.is_available():
-        pytest.skip("no CUDA device (cupy with a GPU) here")
+def test_cuda_moves_and_gradient_comes_back(cuda):
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = x.cuda()
     assert y.device == tg.device("cuda:0") and y.cuda() is y
@@ -458,7 +457,7 @@ def test_inplace_matches_torch_and_returns_self(torch, device, op, dtype):
     theirs = _Operands(torch, dtype).a()
     out = op(mine, _Operands(tg, dtype, device))
     op(theirs, _Operands(torch, dtype))
-    assert out is mine and mine.dtype.name == dtype and mine.device == tg.device(device)
+    assert out is mine and mine.dtype.name == dtype and mine.device == landed(device)
     # Elementwise IEEE operations done in torch's order give torch's bits in float32; pow
     # may round its last bit differently (another libm), and in float64 torch's fused
     # multiply-adds round once where numpy rounds twice: one rounding of the operands'

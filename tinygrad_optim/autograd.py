@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 from . import grad_mode
-from .backend import get_array_module
+from .backend import get_array_module, on_device_of
 from .function import check_saved_versions, is_tensor, type_name, unbroadcast
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
@@ -62,9 +62,11 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False) -> No
         raise RuntimeError("element 0 of tensors does not require grad and does not have a "
                            "grad_fn")
     if gradient is None:
-        grad = get_array_module(array).ones_like(array)
+        with on_device_of(array):
+            grad = get_array_module(array).ones_like(array)
     else:
-        grad = gradient._array.astype(array.dtype, copy=False)
+        with on_device_of(array):
+            grad = gradient._array.astype(array.dtype, copy=False)
     if tensor._grad_fn is None:
         tensor._accumulate_grad(grad, False)
     else:
@@ -184,34 +186,54 @@ def run_backward(root_fn, root_grad, retain_graph: bool) -> None:
             buf = buffers.pop(node, None)
             if node._is_tensor:
                 if buf is not None:
-                    node._accumulate_grad(buf.array, buf.owned)
+                    with on_device_of(node._array):  # a GPU computes on the current device
+                        node._accumulate_grad(buf.array, buf.owned)
                 continue
             if buf is None:
                 grads = (None,) * len(node.parents)
-            else:
+            elif type(buf.array) is np.ndarray:
                 grads = _call_backward(node, buf.array, retain_graph)
+            else:
+                with on_device_of(buf.array):
+                    grads = _call_backward(node, buf.array, retain_graph)
             for parent, grad, (shape, dtype) in zip(node.parents, grads, node.input_meta):
                 if parent is None:
                     continue
-                if grad is not None:
-                    # An ndarray is never sparse: skip the attribute lookup that would fail.
-                    if type(grad) is not np.ndarray and getattr(grad, "is_sparse", False):
-                        grad = _sparse_for(parent, grad, dtype)
-                    else:
-                        if grad.shape != shape:  # tested here: most gradients fit already
-                            grad = unbroadcast(grad, shape)
-                        if grad.dtype != dtype:  # e.g. a float32 input of a float64 op
-                            grad = grad.astype(dtype)
+                if type(grad) is np.ndarray:  # the common case, written out
+                    if grad.shape != shape:  # tested here: most gradients fit already
+                        grad = unbroadcast(grad, shape)
+                    if grad.dtype != dtype:  # e.g. a float32 input of a float64 op
+                        grad = grad.astype(dtype)
                     if parent in buffers:
                         buffers[parent].add(grad)
                     else:
                         buffers[parent] = _Buffer(grad)
+                elif grad is not None:
+                    _collect(buffers, parent, grad, shape, dtype)
                 left = deps[parent] - 1
                 deps[parent] = left
                 if not left:
                     # Leaves go after every node: their gradient is complete by then anyway.
                     key = 1 if parent._is_tensor else -parent.seq
                     heapq.heappush(ready, (key, next(tie), parent))
+
+
+def _collect(buffers, parent, grad, shape, dtype) -> None:
+    """Add a sparse or GPU gradient into ``parent``'s buffer, on the gradient's device (the
+    gradient of a move between devices lands on the other one)."""
+    if getattr(grad, "is_sparse", False):
+        grad = _sparse_for(parent, grad, dtype)  # stays sparse for a leaf only
+    sparse = getattr(grad, "is_sparse", False)
+    with on_device_of(grad._values_array if sparse else grad):
+        if not sparse:
+            if grad.shape != shape:
+                grad = unbroadcast(grad, shape)
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+        if parent in buffers:
+            buffers[parent].add(grad)
+        else:
+            buffers[parent] = _Buffer(grad)
 
 
 def _sparse_for(parent, grad, dtype):

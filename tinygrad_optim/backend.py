@@ -3,40 +3,99 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import threading
-from typing import Any
+import warnings
+from typing import Any, NamedTuple
 
 import numpy as np
 
 _cupy_module: Any = None
-_cupy_error: Exception | None = None
+_cupy_status: CudaStatus | None = None
+
+_INSTALL = "pip install 'tinygrad_optim[cuda12x]' (or [cuda13x])"
+
+
+class CudaStatus(NamedTuple):
+    """Whether CUDA is usable here and, when it is not, why.
+
+    ``broken`` tells "cupy is installed but unusable" (an import that fails or warns, a driver
+    that refuses) from "there is simply no GPU here" (no cupy, no driver, no device): the first
+    is an error to report, the second a reason to run on the CPU.
+    """
+
+    available: bool
+    reason: str | None = None
+    broken: bool = False
+
+
+def _import_cupy():
+    """Import cupy once; a warning during the import (two cupy wheels, a library it could not
+    preload) makes it unusable, since cupy itself says it may then compute wrongly."""
+    global _cupy_module
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            module = importlib.import_module("cupy")
+        except ModuleNotFoundError as exc:
+            if exc.name != "cupy":  # cupy is there but something it needs is not
+                return CudaStatus(False, f"importing cupy failed: {exc!r}", broken=True)
+            return CudaStatus(False, f"cupy is not installed ({_INSTALL})")
+        except Exception as exc:  # a wheel that cannot find its CUDA libraries, say
+            return CudaStatus(False, f"importing cupy failed: {exc!r}", broken=True)
+    if caught:
+        text = "; ".join(f"{w.category.__name__}: {str(w.message).strip()}" for w in caught)
+        return CudaStatus(False, f"importing cupy warned: {text}", broken=True)
+    _cupy_module = module
+    return _count_devices(module)
+
+
+def _count_devices(cupy) -> CudaStatus:
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        message = str(exc)
+        # No device, or no driver at all (no NVIDIA kernel module): a machine without a GPU.
+        # An old driver on a machine that has one is a broken installation instead.
+        if "cudaErrorNoDevice" in message or (
+                "cudaErrorInsufficientDriver" in message and not _nvidia_driver_loaded()):
+            return CudaStatus(False, f"no CUDA device here ({message})")
+        return CudaStatus(False, f"cupy cannot use the GPU: {message}", broken=True)
+    if count == 0:
+        return CudaStatus(False, "no CUDA device here")
+    return CudaStatus(True)
+
+
+def _nvidia_driver_loaded() -> bool:
+    return os.path.exists("/proc/driver/nvidia/version")
+
+
+def cuda_status() -> CudaStatus:
+    """Find out once whether CUDA is usable (importing cupy on the first call only)."""
+    global _cupy_status
+    if _cupy_status is None:
+        _cupy_status = _import_cupy()
+    return _cupy_status
 
 
 def _cupy():
-    """Import cupy on first use, so that ``import tinygrad_optim`` never needs it."""
-    global _cupy_module, _cupy_error
-    if _cupy_module is None and _cupy_error is None:
-        try:
-            _cupy_module = importlib.import_module("cupy")
-        except Exception as exc:  # ImportError, or a cupy wheel that cannot find its CUDA libs
-            _cupy_error = exc
+    """cupy, imported on first use, so that ``import tinygrad_optim`` never needs it."""
     if _cupy_module is None:
-        raise RuntimeError(
-            "CUDA support needs cupy: pip install 'tinygrad_optim[cuda12x]' "
-            f"(or [cuda13x]); importing cupy failed with: {_cupy_error}")
+        status = cuda_status()
+        if _cupy_module is None:
+            raise RuntimeError(f"CUDA support needs a working cupy: {status.reason}")
     return _cupy_module
 
 
 def cuda_is_available() -> bool:
-    """True when cupy imports and sees at least one GPU."""
-    return cuda_device_count() > 0
+    """True when cupy imports cleanly and sees at least one GPU."""
+    return cuda_status().available
 
 
 def cuda_device_count() -> int:
-    try:
-        return _cupy().cuda.runtime.getDeviceCount()
-    except Exception:  # no cupy, no driver, or no device: all mean "no CUDA here"
+    if not cuda_is_available():
         return 0
+    return _cupy_module.cuda.runtime.getDeviceCount()
 
 
 class device:
@@ -121,6 +180,18 @@ def on_device(dev: device):
     return _cupy().cuda.Device(dev.index)
 
 
+_HERE = contextlib.nullcontext()
+
+
+def on_device_of(array):
+    """A context in which cupy computes on ``array``'s GPU: a cupy kernel runs on the current
+    device, wherever its operands live, so work on ``cuda:1`` must enter it. Nothing to do
+    for numpy arrays and scalars."""
+    if isinstance(array, (np.ndarray, np.generic)):
+        return _HERE
+    return _cupy().cuda.Device(array.device.id)
+
+
 def to_device(array, dev: device):
     """Move an array to ``dev``; returns the same array when it is already there."""
     if device_of(array) == dev:
@@ -135,12 +206,39 @@ def to_numpy(array) -> np.ndarray:
     return array if isinstance(array, np.ndarray) else array.get()
 
 
+def writeable(array) -> bool:
+    """Whether ``array`` may be written to: numpy marks broadcast views, borrowed memory and
+    its scalars read-only; cupy has no such flag (its ``flags`` has no ``writeable``) and
+    every cupy array is."""
+    if isinstance(array, (np.ndarray, np.generic)):  # numpy scalars are read-only too
+        return array.flags.writeable
+    return True
+
+
+# The dtypes of cupy 14's atomic add behind ``cupy.add.at`` with integer-array indices.
+_CUPY_ADD_AT = frozenset(map(np.dtype, ("int32", "int64", "uint32", "uint64", "float16",
+                                        "float32", "float64")))
+
+
 def scatter_add(target, indices, values) -> None:
-    """``target[indices] += values`` where repeated indices all count (plain ``+=`` keeps one)."""
+    """``target[indices] += values`` where repeated indices all count (plain ``+=`` keeps one).
+
+    cupy has no atomic add for 8- and 16-bit integers or bools: those add in 64 bits and are
+    cast back, which wraps around (and, for bools, ORs) exactly as adding in place would.
+    """
     if isinstance(target, np.ndarray):
         np.add.at(target, indices, values)
-    else:
-        importlib.import_module("cupyx").scatter_add(target, indices, values)
+        return
+    cupy = _cupy()
+    with cupy.cuda.Device(target.device.id):
+        if target.dtype in _CUPY_ADD_AT:
+            cupy.add.at(target, indices, values)
+            return
+        wide = target.astype(np.uint64 if target.dtype.kind == "u" else np.int64)
+        if isinstance(values, type(target)):
+            values = values.astype(wide.dtype)
+        cupy.add.at(wide, indices, values)
+        target[...] = wide.astype(target.dtype)
 
 
 # One generator per device, so that seeding is reproducible and never crosses devices.

@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from . import dtypes, ops
-from .backend import as_device, to_device, to_numpy
+from .backend import as_device, device_of, on_device_of, to_device, to_numpy
 from .function import is_tensor
 from .ops._promote import promote_types
 
@@ -29,19 +29,36 @@ def as_array(data, dtype, device):
         TypeError, ValueError, RuntimeError: for data torch rejects, with torch's messages.
     """
     if is_tensor(data):
-        array = data._array.copy()
+        array = _copy(data._array)
     elif isinstance(data, (np.ndarray, np.generic)):
         dtypes.from_numpy_dtype(data.dtype)  # rejects what cannot be held
         array = np.array(data, order="C")
     elif hasattr(data, "__cuda_array_interface__"):  # a cupy array
         dtypes.from_numpy_dtype(data.dtype)
-        array = data.copy()
+        array = _copy(data)
     else:
         array = _from_python(data, dtype)
     if dtype is not None and array.dtype != dtype.np:
-        with np.errstate(over="ignore", invalid="ignore"):  # torch casts without a word
+        # torch casts without a word
+        with on_device_of(array), np.errstate(over="ignore", invalid="ignore"):
             array = array.astype(dtype.np)
     return to_device(array, device)
+
+
+def _copy(array):
+    """A copy made where ``array`` lives (on its GPU, which need not be the current one)."""
+    with on_device_of(array):
+        return array.copy()
+
+
+def device_of_data(data):
+    """Where ``tensor(data)`` puts data when no device is given: a tensor's or a cupy array's
+    own device (torch reads a cupy array through ``__cuda_array_interface__``), else the CPU."""
+    if is_tensor(data):
+        return data.device
+    if hasattr(data, "__cuda_array_interface__"):
+        return device_of(data)
+    return as_device(None)
 
 
 def _from_python(data, wanted):

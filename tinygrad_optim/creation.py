@@ -11,7 +11,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import as_device, array_module, generator, on_device
-from .convert import as_array
+from .convert import as_array, device_of_data
 from .function import is_tensor, type_name as _type_name
 from .tensor import Tensor
 
@@ -29,7 +29,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
         data: a number, a nested list or tuple, a numpy array or scalar, or a Tensor.
         dtype: the element type; by default Python floats give float32, ints int64, bools
             bool, and numpy data keeps its dtype.
-        device: ``"cpu"`` (default) or ``"cuda[:n]"``.
+        device: ``"cpu"`` or ``"cuda[:n]"``; by default the device of ``data`` (a tensor's, or
+            a cupy array's GPU), else the CPU.
         requires_grad: make a leaf that records operations for ``backward()``.
 
     Raises:
@@ -43,7 +44,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt = dtypes.dtype_arg(dtype, "tensor")
     if is_tensor(data):
         warnings.warn(_COPY_WARNING, UserWarning, stacklevel=2)
-    return _finish(Tensor._wrap(as_array(data, dt, as_device(device))), requires_grad)
+    dev = device_of_data(data) if device is None else as_device(device)
+    return _finish(Tensor._wrap(as_array(data, dt, dev)), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 
 from . import grad_mode
-from .backend import get_array_module
+from .backend import get_array_module, on_device_of
 from .dtypes import from_numpy_dtype
 
 _sequence = itertools.count()  # creation order: backward runs later nodes first, as torch does
@@ -79,8 +79,8 @@ class Function:
         if len(inputs) == 1:
             return cls._apply_one(inputs[0], kwargs)
         fn = cls()
+        inputs = on_one_device(inputs)
         first = inputs[0]
-        _check_same_device(inputs)
         # Plain loops and lists below, not generator expressions: this runs once per
         # operation, and its overhead is most of the cost of an op on a small tensor.
         needs = [t._requires_grad for t in inputs]
@@ -88,7 +88,11 @@ class Function:
         fn.needs_input_grad = tuple(needs) if track else None
         fn.saved = ()
         arrays = [t._array for t in inputs]
-        out = fn.forward(*arrays, **kwargs)
+        if type(first._array) is np.ndarray:
+            out = fn.forward(*arrays, **kwargs)
+        else:
+            with on_device_of(first._array):  # a GPU computes on the current device
+                out = fn.forward(*arrays, **kwargs)
         track = track and out.dtype.kind == "f"
         result = first._result(out, fn if track else None,
                                cls.makes_views and cls.is_view(out, first._array))
@@ -107,7 +111,11 @@ class Function:
         fn.needs_input_grad = (True,) if track else None
         fn.saved = ()
         array = x._array
-        out = fn.forward(array, **kwargs)
+        if type(array) is np.ndarray:
+            out = fn.forward(array, **kwargs)
+        else:
+            with on_device_of(array):  # a GPU computes on the current device
+                out = fn.forward(array, **kwargs)
         track = track and out.dtype.kind == "f"
         result = x._result(out, fn if track else None,
                            cls.makes_views and cls.is_view(out, array))
@@ -146,23 +154,42 @@ class Function:
         return f"<{self.name()} object at {id(self):#x}>"
 
 
-def _check_same_device(inputs) -> None:
-    """Refuse inputs on different devices, naming them in the order torch does.
+def on_one_device(inputs, fixed=None):
+    """The inputs of one operation, all on its device, or torch's error.
 
-    torch takes the first non-CPU device as the operation's device and reports the first
-    input elsewhere: ``cuda:0 and cpu`` whichever operand is on the CPU.
+    torch takes the first non-CPU device as the operation's device. A 0-d CPU tensor counts
+    as a number there and joins it (moved with ``to``, so its gradient comes back to the
+    CPU); any other input elsewhere is an error, reported as torch reports the first one:
+    ``cuda:0 and cpu`` whichever operand is on the CPU.
+
+    Args:
+        inputs: the tensors.
+        fixed: the one input that cannot move (the target of an in-place operation).
+
+    Returns:
+        ``inputs`` itself when nothing moves, else a list with the moved tensors.
 
     Raises:
         RuntimeError: torch's "Expected all tensors to be on the same device" message.
     """
     if all(type(t._array) is np.ndarray for t in inputs):  # the common case, checked cheaply
-        return
+        return inputs
     devices = [t.device for t in inputs]
     common = next((d for d in devices if d.type != "cpu"), devices[0])
-    other = next((d for d in devices if d != common), None)
-    if other is not None:
+    moved = None
+    for i, (t, dev) in enumerate(zip(inputs, devices)):
+        if dev == common:
+            continue
+        if dev.type == "cpu" and t._array.ndim == 0 and t is not fixed:
+            moved = list(inputs) if moved is None else moved
+            moved[i] = t.to(common)
+            continue
         raise RuntimeError("Expected all tensors to be on the same device, but found at least "
-                           f"two devices, {common} and {other}!")
+                           f"two devices, {common} and {dev}!")
+    if fixed is not None and fixed.device != common:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {common} and {fixed.device}!")
+    return inputs if moved is None else moved
 
 
 def _versions_of(saved, inputs, result):

@@ -6,8 +6,8 @@ import numbers
 import numpy as np
 
 from . import dtypes, grad_mode, ops
-from .backend import get_array_module
-from .function import _check_same_device, is_tensor, type_name as _type_name
+from .backend import get_array_module, on_device_of
+from .function import is_tensor, on_one_device, type_name as _type_name
 from .ops._promote import result_dtype
 
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -104,7 +104,10 @@ class InPlaceMixin:
         result = self._array.dtype if result is None else np.dtype(result)
         tensors = [o for o in operands if is_tensor(o)]
         if tensors:
-            _check_same_device([self, *tensors])
+            # A 0-d CPU operand of a GPU tensor moves to the GPU (it is a number to torch).
+            moved = iter(on_one_device([self, *tensors], fixed=self)[1:])
+            operands = [next(moved) if is_tensor(o) else o for o in operands]
+            tensors = [o for o in operands if is_tensor(o)]
             if broadcast:
                 self._check_broadcast(tensors)
         self._check_cast(result)
@@ -114,14 +117,17 @@ class InPlaceMixin:
             # The history comes from the out-of-place composite run on a snapshot; the new
             # values from the same kernel as untracked code, so both paths agree to the bit.
             self._check_inplace_allowed()
-            snapshot = self._result(self._array.copy(), self._grad_fn, False)
+            with on_device_of(self._array):
+                snapshot = self._result(self._array.copy(), self._grad_fn, False)
             snapshot._requires_grad = self._requires_grad
             out = recorded(snapshot, *operands)
             self._grad_fn, self._requires_grad = out._grad_fn, out._requires_grad
-        # Operands in the dtype torch computes in: a 0-d float64 tensor does not make a
-        # float32 update float64 in torch (it would in numpy).
-        arrays = [o._array.astype(result, copy=False) if is_tensor(o) else o for o in operands]
-        direct(get_array_module(self._array), self._array, *arrays)
+        with on_device_of(self._array):  # a GPU computes on the current device
+            # Operands in the dtype torch computes in: a 0-d float64 tensor does not make a
+            # float32 update float64 in torch (it would in numpy).
+            arrays = [o._array.astype(result, copy=False) if is_tensor(o) else o
+                      for o in operands]
+            direct(get_array_module(self._array), self._array, *arrays)
         self._vc[0] += 1
         return self
 

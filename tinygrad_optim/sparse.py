@@ -136,7 +136,8 @@ class SparseTensor:
             scatter_add(summed, inverse.reshape(-1)[repeat], values[repeat])
             coords = xp.stack(xp.unravel_index(unique, sparse_shape)) if unique.size else \
                 xp.zeros((indices.shape[0], 0), np.int64)
-        return SparseTensor(coords.astype(np.int64, copy=False), summed, self._shape, True)
+            coords = coords.astype(np.int64, copy=False)
+        return SparseTensor(coords, summed, self._shape, True)
 
     def to_dense(self) -> Tensor:
         """The dense tensor this one stands for (repeated indices add up)."""
@@ -287,11 +288,14 @@ def add_sparse(first: SparseTensor, second: SparseTensor) -> SparseTensor:
     if first._nnz() == 0:
         return second.to(dt).clone()
     xp = get_array_module(first._values_array)
+    if xp is not np:  # a GPU appends the entries (coalescing sorts them later)
+        with on_device(first.device):
+            values = [first._values_array.astype(dt, copy=False),
+                      second._values_array.astype(dt, copy=False)]
+            return SparseTensor(xp.concatenate([first._indices_array, second._indices_array], 1),
+                                xp.concatenate(values), first._shape, False)
     values_a = first._values_array.astype(dt, copy=False)
     values_b = second._values_array.astype(dt, copy=False)
-    if xp is not np:
-        return SparseTensor(xp.concatenate([first._indices_array, second._indices_array], 1),
-                            xp.concatenate([values_a, values_b]), first._shape, False)
     where_a, where_b, nnz = _merge_positions(first._indices_array, second._indices_array)
     indices = np.empty((first._indices_array.shape[0], nnz), np.int64)
     indices[:, where_a] = first._indices_array
@@ -390,7 +394,13 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
             indices.device if is_tensor(indices) else None)
     dev = as_device(device)
     values = as_array(values, dt, dev)
-    indices = as_array(indices, None, dev).astype(np.int64, copy=False)
+    with on_device(dev):  # the checks below compute on the GPU that holds the indices
+        indices = as_array(indices, None, dev).astype(np.int64, copy=False)
+        return _checked_sparse(indices, values, size, requires_grad)
+
+
+def _checked_sparse(indices, values, size, requires_grad):
+    """``sparse_coo_tensor``'s checks of its arrays, in torch's order, then the tensor."""
     if indices.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
     sparse_dim, nnz = indices.shape

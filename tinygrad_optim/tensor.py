@@ -10,7 +10,8 @@ import numpy as np
 
 from . import autograd, dtypes, ops
 from ._tensor_str import format_tensor
-from .backend import as_device, array_module, device_of, get_array_module, on_device, to_numpy
+from .backend import (as_device, array_module, device_of, get_array_module, on_device,
+                      on_device_of, to_numpy, writeable)
 from .convert import ConversionMixin, as_array
 from .function import is_tensor, type_name
 from .inplace import InPlaceMixin
@@ -94,7 +95,8 @@ class Tensor(InPlaceMixin, ConversionMixin):
 
     def _scalar_tensor(self, value, np_dtype):
         xp = get_array_module(self._array)
-        return self._result(xp.asarray(value, dtype=np_dtype), None, False)
+        with on_device_of(self._array):  # beside this tensor, on its GPU
+            return self._result(xp.asarray(value, dtype=np_dtype), None, False)
 
     # ---------------------------------------------------------------- attributes
     shape = property(lambda self: Size(self._array.shape))
@@ -188,7 +190,7 @@ class Tensor(InPlaceMixin, ConversionMixin):
             self._accumulate_sparse(array, owned)
         elif grad is None:
             mine = self._array
-            if not owned or array.strides != mine.strides or not array.flags.writeable:
+            if not owned or array.strides != mine.strides or not writeable(array):
                 copy = get_array_module(mine).empty_like(mine)
                 copy[...] = array
                 array = copy
@@ -330,7 +332,7 @@ class Tensor(InPlaceMixin, ConversionMixin):
         return ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        index = shape_ops.as_index(index, get_array_module(self._array))
+        index = shape_ops.as_index(index, self._array)
         shape_ops.check_index(self._array.shape, index)  # torch's IndexError, not numpy's
 
         def direct(xp, a, v):

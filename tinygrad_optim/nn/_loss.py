@@ -4,7 +4,7 @@ from __future__ import annotations
 import warnings
 
 from .. import dtypes, grad_mode
-from ..backend import get_array_module
+from ..backend import get_array_module, on_device_of
 from ..function import Function
 from ..ops._promote import result_dtype
 from ..ops.arith import quiet
@@ -243,9 +243,10 @@ def _check_target_shape(shape, target_shape):
 
 def _check_targets_in_range(target, classes, ignore_index):
     """torch checks every target on the CPU; indexing would wrap a negative one silently."""
-    bad = ((target < 0) | (target >= classes)) & (target != ignore_index)
-    if target.size and bool(bad.any()):
-        raise IndexError(f"Target {target[bad].ravel()[0].item()} is out of bounds.")
+    with on_device_of(target):
+        bad = ((target < 0) | (target >= classes)) & (target != ignore_index)
+        if target.size and bool(bad.any()):
+            raise IndexError(f"Target {target[bad].ravel()[0].item()} is out of bounds.")
 
 
 # ---------------------------------------------------------------- binary cross entropy

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes, ops
-from ..backend import get_array_module, scatter_add
+from ..backend import get_array_module, on_device_of, scatter_add
 from ..function import Function
 from ..ops.arith import quiet
 from ..ops.reduce import normalize_dim
@@ -289,6 +289,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         padding_idx %= num
     indices = input._array
     # take() would wrap a negative index around silently; torch refuses it.
-    if indices.size and bool(((indices < 0) | (indices >= num)).any()):
-        raise IndexError("index out of range in self")
+    with on_device_of(indices):
+        if indices.size and bool(((indices < 0) | (indices >= num)).any()):
+            raise IndexError("index out of range in self")
     return Embedding.apply(weight, input, padding_idx=padding_idx, sparse=bool(sparse))

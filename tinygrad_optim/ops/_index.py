@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from ..backend import get_array_module, on_device_of, to_numpy
+
 _VALID = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
           "valid indices (got {})")
 
@@ -15,8 +17,7 @@ def check_index(shape, index) -> None:
 
     ``index`` is in array form (see ``shape.as_index``). torch names an int by its position in
     the index tuple and an index array by its rank among the array indices, where numpy names
-    the axis. Index arrays are bounds-checked on the CPU only: on a GPU that would cost a sync
-    per indexing (torch checks there with a device-side assert).
+    the axis. Index arrays are bounds-checked on every device (see ``_check_arrays``).
     """
     parts = index if isinstance(index, tuple) else (index,)
     consumed = sum(_width(p) for p in parts)
@@ -75,17 +76,24 @@ def _check_array(shape, dim, part, arrays) -> None:
 
 
 def _check_arrays(arrays) -> None:
-    """The index arrays must broadcast together and, on the CPU, stay in bounds."""
-    if not arrays or not all(isinstance(a, np.ndarray) for a, _ in arrays):
+    """The index arrays must broadcast together and stay in bounds, on every device: cupy
+    would wrap an out-of-range index around silently (the check costs a GPU one sync per
+    array, where torch asserts on the device)."""
+    if not arrays:
         return
-    shapes = [a.shape if n is not None else (int(np.count_nonzero(a)),) for a, n in arrays]
+    with on_device_of(arrays[0][0]):  # the index arrays are on the indexed tensor's device
+        shapes = [a.shape if n is not None else (int(get_array_module(a).count_nonzero(a)),)
+                  for a, n in arrays]
+        in_bounds = all(n is None or not a.size or not bool(((a < -n) | (a >= n)).any())
+                        for a, n in arrays)
     try:
         common = np.broadcast_shapes(*shapes)
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
                          f"with shapes {', '.join(str(list(s)) for s in shapes)}") from None
-    if all(n is None or not a.size or -n <= a.min() and a.max() < n for a, n in arrays):
+    if in_bounds:
         return
+    arrays = [(to_numpy(a), n) for a, n in arrays]  # only to name the first bad index
     # torch walks the output elements in order, and the index arrays at each one.
     bad = [np.broadcast_to((a < -n) | (a >= n), common).ravel() if n is not None
            else np.zeros(math.prod(common), bool) for a, n in arrays]

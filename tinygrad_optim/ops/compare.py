@@ -4,7 +4,7 @@ from __future__ import annotations
 import operator
 
 from ..backend import get_array_module
-from ..function import Function, is_tensor
+from ..function import Function, is_tensor, on_one_device
 from ._promote import check_broadcast, result_dtype
 from .arith import as_python_scalar
 
@@ -113,4 +113,5 @@ def where(condition, input, other):
     x = input.to(dt) if is_tensor(input) else condition._scalar_tensor(input, dt)
     y = other.to(dt) if is_tensor(other) else condition._scalar_tensor(other, dt)
     check_broadcast(condition, x, y)
+    condition, x, y = on_one_device([condition, x, y])  # the condition too, as in torch
     return Where.apply(x, y, condition=condition._array)

@@ -6,7 +6,7 @@ import collections
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, on_device_of
 from ..function import Function
 from .arith import quiet
 
@@ -141,7 +141,8 @@ def _extreme(x, dim, keepdim, largest):
     a = x._array
     _check_nonempty(x, (d,), "max" if largest else "min", explicit=True)
     xp = get_array_module(a)
-    index = xp.expand_dims((a.argmax if largest else a.argmin)(axis=d), d)
+    with on_device_of(a):
+        index = xp.expand_dims((a.argmax if largest else a.argmin)(axis=d), d)
     values = TakeAlong.apply(x, index=index, dim=d, keepdim=keepdim)
     indices = x._result(index if keepdim else index.squeeze(d), None, False)
     return (ReturnMax if largest else ReturnMin)(values, indices)

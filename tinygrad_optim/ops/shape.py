@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..backend import device_of, get_array_module, scatter_add, to_device
+from ..backend import device_of, get_array_module, on_device, scatter_add, to_device
 from ..function import Function, is_tensor
 from ._index import check_index
 from ._promote import result_dtype
@@ -94,7 +94,7 @@ class Permute(_View):
         return x.transpose(dims)
 
     def backward(self, gy):
-        return (gy.transpose(np.argsort(self.dims)),)
+        return (gy.transpose(tuple(np.argsort(self.dims).tolist())),)
 
 
 def permute(x, *dims):
@@ -195,27 +195,32 @@ def _is_basic(index) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
 
 
-def _index_part(part, xp):
+def _index_part(part, xp, dev):
     """Tensors and lists inside an index become arrays; a 0-d integer tensor an int."""
     if is_tensor(part):
         if part.ndim == 0 and part._array.dtype.kind in "iu":
             return part.item()
-        # xp.asarray: a CPU index tensor may index a GPU tensor, as in torch.
+        # A CPU index tensor may index a GPU tensor, as in torch, but not the other way round.
+        if part.device != dev and part.device.type != "cpu":
+            raise RuntimeError("indices should be either on cpu or on the same device as the "
+                               f"indexed tensor ({dev})")
         return xp.asarray(part._array)
     if isinstance(part, list):
         return xp.asarray(part)
     return part
 
 
-def as_index(index, xp):
-    """An index in the form numpy/cupy accept."""
-    if isinstance(index, tuple):
-        return tuple(_index_part(p, xp) for p in index)
-    return _index_part(index, xp)
+def as_index(index, array):
+    """An index into ``array`` in the form numpy/cupy accept, its arrays on ``array``'s device."""
+    xp, dev = get_array_module(array), device_of(array)
+    with on_device(dev):
+        if isinstance(index, tuple):
+            return tuple(_index_part(p, xp, dev) for p in index)
+        return _index_part(index, xp, dev)
 
 
 def getitem(x, index):
-    index = as_index(index, get_array_module(x._array))
+    index = as_index(index, x._array)
     check_index(x.shape, index)
     return GetItem.apply(x, index=index)
 
@@ -250,7 +255,7 @@ class Cat(Function):
         if all(skip):
             skip = [False] * len(arrays)
         kept = [a for a, s in zip(arrays, skip) if not s]
-        self.layout = (dim, skip, np.cumsum([a.shape[dim] for a in kept])[:-1])
+        self.layout = (dim, skip, np.cumsum([a.shape[dim] for a in kept])[:-1].tolist())
         return get_array_module(arrays[0]).concatenate(kept, axis=dim)
 
     def backward(self, gy):

@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from ..backend import get_array_module
+from ..backend import get_array_module, on_device_of
 
 BLOCK = 1 << 18  # elements per block: 1 MB of float32; measured best on 2^12..2^19 here
 THREADED = 1 << 20  # from this size on, blocks are shared by threads (numpy drops the GIL)
@@ -63,7 +63,8 @@ def run_blocked(kernel, arrays, **hyper) -> None:
         if queue is not None and isinstance(present[0], np.ndarray):
             queue.append((kernel, arrays, hyper))
             return
-        _run_calls([(kernel, arrays, hyper)])
+        with on_device_of(present[0]):  # a GPU computes on the current device
+            _run_calls([(kernel, arrays, hyper)])
         return
     flat = [None if a is None else a.reshape(-1) for a in arrays]
 

@@ -10,7 +10,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adadelta", "adadelta_kernel", "adadelta_update"]
 
@@ -115,7 +115,7 @@ class Adadelta(Optimizer):
             hyper = {"lr": float(group["lr"]), "rho": float(group["rho"]),
                      "eps": float(group["eps"]), "weight_decay": float(group["weight_decay"]),
                      "maximize": bool(group["maximize"])}
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 if param.grad.is_sparse:

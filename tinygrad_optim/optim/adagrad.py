@@ -10,7 +10,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adagrad", "adagrad_kernel", "adagrad_sparse_kernel", "adagrad_update"]
 
@@ -124,7 +124,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             hyper = {"weight_decay": float(group["weight_decay"]), "eps": float(group["eps"]),
                      "maximize": bool(group["maximize"])}
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 state = self.state[param]

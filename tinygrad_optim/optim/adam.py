@@ -11,7 +11,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adam", "adam_kernel", "adam_scalars", "adam_update"]
 
@@ -121,7 +121,7 @@ class Adam(Optimizer):
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 if param.grad.is_sparse:

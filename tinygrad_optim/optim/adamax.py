@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
 from .adam import check_adam_hyperparameters, divide, power, to_scalar
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adamax", "adamax_kernel", "adamax_update"]
 
@@ -93,7 +93,7 @@ class Adamax(Optimizer):
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 if param.grad.is_sparse:

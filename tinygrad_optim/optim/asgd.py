@@ -11,7 +11,7 @@ from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["ASGD", "asgd_kernel", "asgd_update"]
 
@@ -112,7 +112,7 @@ class ASGD(Optimizer):
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             lr = group["lr"]
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 if param.grad.is_sparse:

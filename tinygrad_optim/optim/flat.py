@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .. import autograd
-from ..backend import get_array_module, on_device
+from ..backend import get_array_module, on_device, on_device_of
 from ..tensor import Tensor
 
 __all__ = ["FlatParameter"]
@@ -59,18 +59,18 @@ class FlatParameter(Tensor):
         with on_device(members[0].device):  # the buffers go where the members are
             buffer = xp.empty(sum(sizes), members[0]._array.dtype)
             self._grad_buffer = xp.zeros_like(buffer)
-        self._set(buffer, None)
-        self._requires_grad = True
-        offsets, start = [], 0
-        for member, size in zip(members, sizes):
-            view = buffer[start:start + size].reshape(member.shape)
-            view[...] = member._array
-            member._array = view
-            # One storage, one version counter: an in-place step on the buffer must fail a
-            # backward through a graph that saved a member, as torch's version check does.
-            member._vc = self._vc
-            offsets.append(start)
-            start += size
+            self._set(buffer, None)
+            self._requires_grad = True
+            offsets, start = [], 0
+            for member, size in zip(members, sizes):
+                view = buffer[start:start + size].reshape(member.shape)
+                view[...] = member._array
+                member._array = view
+                # One storage, one version counter: an in-place step on the buffer must fail a
+                # backward through a graph that saved a member, as torch's version check does.
+                member._vc = self._vc
+                offsets.append(start)
+                start += size
         self._members, self._offsets = tuple(members), tuple(offsets)
         self._grad_views = [None] * len(members)
         self._flat_grad = Tensor._wrap(self._grad_buffer)
@@ -87,6 +87,27 @@ class FlatParameter(Tensor):
         grads = [member._grad for member in self._members]
         if all(grad is None for grad in grads):
             return None
+        with on_device_of(self._grad_buffer):  # the copies run on the buffer's GPU
+            self._gather(grads)
+        return self._flat_grad
+
+    @grad.setter
+    def grad(self, value):
+        """None clears every member's gradient; a Tensor is copied into the buffer."""
+        autograd.check_grad_assignment(self, value)
+        if value is None:
+            for member in self._members:
+                member._grad = None
+            return
+        with on_device_of(self._grad_buffer):
+            self._grad_buffer[...] = value._array
+        for index, (member, start) in enumerate(zip(self._members, self._offsets)):
+            view = self._grad_buffer[start:start + member.numel()].reshape(member.shape)
+            member._grad = Tensor._wrap(view)
+            self._grad_views[index] = view
+
+    def _gather(self, grads) -> None:
+        """Copy each member's gradient into the buffer unless it is a view of it already."""
         for index, (member, grad) in enumerate(zip(self._members, grads)):
             view = self._grad_views[index]
             if grad is not None and view is not None and grad._array is view:
@@ -103,21 +124,6 @@ class FlatParameter(Tensor):
             target[...] = grad._array
             member._grad = Tensor._wrap(target)
             self._grad_views[index] = target
-        return self._flat_grad
-
-    @grad.setter
-    def grad(self, value):
-        """None clears every member's gradient; a Tensor is copied into the buffer."""
-        autograd.check_grad_assignment(self, value)
-        if value is None:
-            for member in self._members:
-                member._grad = None
-            return
-        self._grad_buffer[...] = value._array
-        for index, (member, start) in enumerate(zip(self._members, self._offsets)):
-            view = self._grad_buffer[start:start + member.numel()].reshape(member.shape)
-            member._grad = Tensor._wrap(view)
-            self._grad_views[index] = view
 
     def _accumulate_grad(self, array, owned: bool) -> None:
         # A gradient reaching the buffer itself would bypass the members' views, and the

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ..backend import get_array_module
+from ..backend import get_array_module, on_device_of
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from ._line_search import dot, host, max_abs, strong_wolfe
@@ -118,6 +118,10 @@ class LBFGS(Optimizer):
         if len(self.param_groups) != 1:  # add_param_group() can make a second one
             raise AssertionError("Expected exactly one param_group, but got "
                                  f"{len(self.param_groups)}")
+        with on_device_of(self._params[0]._array):  # where the flat vectors live
+            return self._step(closure)
+
+    def _step(self, closure: Callable):
         group = self.param_groups[0]
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
@@ -142,7 +146,7 @@ class LBFGS(Optimizer):
         lr = float(lr) if isinstance(lr, Tensor) else lr  # an int stays an int, as torch's t
         if state["n_iter"] == 1:  # the first iteration ever, not of this step()
             run.d, run.old_dirs, run.old_stps, run.ro, run.H_diag = -grad, [], [], [], 1
-            run.t = min(1.0, 1.0 / get_array_module(grad).abs(grad).sum()) * lr
+            run.t = min(1.0, 1.0 / host(get_array_module(grad).abs(grad).sum())) * lr
         else:
             run.remember(grad, group["history_size"])
             state.setdefault("al", [None] * group["history_size"])  # torch's key order

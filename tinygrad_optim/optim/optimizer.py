@@ -8,7 +8,10 @@ from collections import defaultdict
 from itertools import chain
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from .. import dtypes
+from ..backend import on_device_of
 from ..creation import tensor
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
@@ -49,6 +52,21 @@ def updated_array(tensor: Tensor):
     """
     tensor._vc[0] += 1
     return tensor._array
+
+
+def each_on_its_device(params):
+    """Yield each parameter with its GPU made cupy's current device for the loop's body.
+
+    A cupy kernel (and a new array) runs on the current device, wherever its operands live:
+    a step over a parameter on ``cuda:1`` must enter that device, or it computes on ``cuda:0``
+    (or fails when the GPUs cannot reach each other's memory). CPU parameters pass as they are.
+    """
+    for param in params:
+        if isinstance(param._array, np.ndarray):
+            yield param
+        else:
+            with on_device_of(param._array):
+                yield param
 
 
 def _counting(step: Callable) -> Callable:

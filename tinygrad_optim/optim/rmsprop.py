@@ -10,7 +10,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["RMSprop", "rmsprop_kernel", "rmsprop_update"]
 
@@ -146,7 +146,7 @@ class RMSprop(Optimizer):
         momentum is positive), each marked as written.
         """
         work = []
-        for param in group["params"]:
+        for param in each_on_its_device(group["params"]):
             if param.grad is None:
                 continue
             if param.grad.is_sparse:

@@ -9,7 +9,7 @@ from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Rprop", "rprop_kernel", "rprop_update"]
 
@@ -100,7 +100,7 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 if param.grad.is_sparse:

@@ -9,7 +9,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["SGD", "sgd_kernel", "sgd_update"]
 
@@ -110,7 +110,7 @@ class SGD(Optimizer):
                      "dampening": float(group["dampening"]),
                      "weight_decay": float(group["weight_decay"]),
                      "nesterov": bool(group["nesterov"]), "maximize": bool(group["maximize"])}
-            for param in group["params"]:
+            for param in each_on_its_device(group["params"]):
                 if param.grad is None:
                     continue
                 if param.grad.is_sparse or (hyper["momentum"] != 0

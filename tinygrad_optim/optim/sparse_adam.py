@@ -10,7 +10,7 @@ from ..backend import get_array_module
 from ..creation import zeros_like
 from ..grad_mode import no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, updated_array
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["SparseAdam", "sparse_adam_kernel", "sparse_adam_step_size"]
 
@@ -119,9 +119,10 @@ class SparseAdam(Optimizer):
                     state["exp_avg"] = zeros_like(param)
                     state["exp_avg_sq"] = zeros_like(param)
                 state["step"] += 1
-                work.append((param, state))
+                work.append(param)
             beta1, beta2 = group["betas"]
-            for param, state in work:
+            for param in each_on_its_device(work):
+                state = self.state[param]
                 grad = param.grad.coalesce()  # the update is non-linear: sum repeats first
                 if grad._nnz() == 0 or grad._values_array.size == 0:
                     continue  # nothing to update; the step was still counted
