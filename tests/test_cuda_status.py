@@ -1,4 +1,5 @@
 """No GPU means the CPU; a broken cupy means an error that names the cause, never a skip."""
+import configparser
 import os
 import subprocess
 import sys
@@ -122,3 +123,12 @@ def test_gpu_tests_fail_loudly_on_a_broken_cupy(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout
     assert "cupy is installed but unusable: importing cupy warned" in run.stdout
+
+
+@pytest.mark.parametrize("extra", ["cuda12x", "cuda13x"])
+def test_cuda_extras_require_cupy_14(extra):
+    # cupy 13 lacks put_along_axis (max/min backward) and NumPy 2's weak Python scalars.
+    config = configparser.ConfigParser()
+    config.read(os.path.join(ROOT, "setup.cfg"))
+    requirement = config["options.extras_require"][extra].strip()
+    assert requirement == f"cupy-{extra}>=14"
