@@ -278,3 +278,38 @@ def test_rprop_converges_on_rosenbrock():
                            dtype=tg.float64)
         opt.step()
     np.testing.assert_allclose(w.tolist(), [1.0, 1.0], atol=1e-6)
+
+
+NONFINITE_GRADS = ([1.0, float("nan"), float("inf")], [1.0, 1.0, 1.0],
+                   [float("nan"), -1.0, 1.0], [-1.0, float("-inf"), 1.0])
+
+
+def _nonfinite_run(lib, device="cpu"):
+    x = lib.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    optimizer = lib.optim.Rprop([x], lr=0.1)
+    for grad in NONFINITE_GRADS:
+        x.grad = lib.tensor(grad, device=device)
+        optimizer.step()
+    state = optimizer.state[x]
+    return [np.array(t.detach().cpu().numpy()) for t in (x, state["prev"], state["step_size"])]
+
+
+def test_rprop_nan_gradient_leaves_the_element_and_its_step_size(device):
+    # torch's sign(NaN) is 0: a NaN gradient moves nothing and keeps the step size (with
+    # numpy's sign the parameter became NaN for good).
+    x = tg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    optimizer = Rprop([x], lr=0.1)
+    x.grad = tg.tensor([1.0, float("nan")], device=device)
+    optimizer.step()
+    lr = float(np.float32(0.1))  # the step sizes are float32, as the parameter
+    assert x.tolist()[1] == 2.0 and optimizer.state[x]["step_size"].tolist()[1] == lr
+    x.grad = tg.tensor([1.0, 1.0], device=device)
+    optimizer.step()  # prev is NaN there: sign(NaN·g) = 0, factor 1, then a normal step
+    assert np.isfinite(x.tolist()).all() and x.tolist()[1] < 2.0
+
+
+@pytest.mark.torch
+def test_rprop_with_nan_and_inf_gradients_matches_torch():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_nonfinite_run(tg), _nonfinite_run(torch)):
+        np.testing.assert_array_equal(ours, theirs)

@@ -1,6 +1,7 @@
 """Elementwise functions of one tensor: abs exp log sqrt sin cos tanh sigmoid relu clamp sign."""
 from __future__ import annotations
 
+from .. import _numerics
 from ..backend import get_array_module
 from ..function import Function
 from ._promote import result_dtype
@@ -35,7 +36,7 @@ class Abs(Function):
 
     def backward(self, gy):
         (x,) = self.saved
-        return (gy * get_array_module(x).sign(x),)
+        return (gy * _numerics.sign(get_array_module(x), x),)  # 0 at NaN, as torch's sgn
 
 
 @quiet
@@ -160,7 +161,7 @@ class Clamp(Function):
 
 class Sign(Function):
     def forward(self, x):
-        return get_array_module(x).sign(x)
+        return _numerics.sign(get_array_module(x), x)  # NaN gives 0, as in torch
 
     def backward(self, gy):
         return (get_array_module(gy).zeros_like(gy),)  # zero wherever it exists, as in torch

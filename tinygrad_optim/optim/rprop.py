@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from .._numerics import sign
 from ..backend import get_array_module
 from ..creation import full_like, tensor, zeros_like
 from ..dtypes import DEFAULT_FLOAT
@@ -147,12 +148,11 @@ def rprop_kernel(param, grad, prev, step_size, *, etaminus: float, etaplus: floa
     # factor = sign(d·prev), computed in the parameter's dtype as torch does (so a product
     # that underflows to 0 counts as 0); (−g)·prev is −(g·prev) exactly.
     prev *= grad
-    xp.sign(prev, out=prev)
+    sign(xp, prev, out=prev)  # torch's: NaN (an inf or NaN gradient) gives 0
     if maximize:
         xp.negative(prev, out=prev)
     factor = prev
-    # Replaced in torch's order; the stored values are η± rounded to the dtype. NaN (from an
-    # inf or NaN gradient) matches no case and stays NaN, as in torch.
+    # Replaced in torch's order; the stored values are η± rounded to the dtype.
     xp.copyto(factor, etaplus, where=factor > 0)
     xp.copyto(factor, etaminus, where=factor < 0)
     xp.copyto(factor, 1.0, where=factor == 0)
@@ -165,6 +165,6 @@ def rprop_kernel(param, grad, prev, step_size, *, etaminus: float, etaplus: floa
     else:
         prev[...] = grad
     xp.copyto(prev, 0.0, where=flipped)
-    update = xp.sign(prev, out=scratch(prev, 1))  # θ −= Δ·sign(d): exact products
+    update = sign(xp, prev, out=scratch(prev, 1))  # θ −= Δ·sign(d): exact products
     update *= step_size
     param -= update
