@@ -182,3 +182,46 @@ def test_sparse_adam_refuses_sparse_params_with_torchs_message(as_groups):
             lib.optim.SparseAdam(params)
         return str(error.value)
     assert message(tg) == message(torch)
+
+
+
+def _duplicated_run(lib, steps: int, device="cpu"):
+    """SparseAdam for ``steps`` steps on one table listed twice (torch warns about it)."""
+    w = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], device=device, requires_grad=True)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        optimizer = lib.optim.SparseAdam([w, w], lr=0.1)
+    for step in range(steps):
+        values = lib.tensor([[1.0, -1.0], [0.5, 0.25 * step]], device=device)
+        indices = lib.tensor([[0, 2]], device=device)
+        # Checked invariants keep torch quiet; ours are always checked.
+        w.grad = lib.sparse_coo_tensor(indices, values, (3, 2), check_invariants=True)
+        optimizer.step()
+    return w.detach().cpu().numpy(), optimizer.state[w]["step"]
+
+
+def test_sparse_adam_steps_a_parameter_listed_twice_at_t_and_t_plus_1(device):
+    # torch counts the group's steps first and gives each entry the count it had when
+    # counted; listed twice, a parameter's step() is two updates at steps t and t + 1:
+    # with the same gradient, the same as two step() calls with it listed once.
+    twice = _duplicated_run(tg, 3, device)
+    assert twice[1] == 6
+    np.testing.assert_array_equal(twice[0], _twice_each(device))
+
+
+def _twice_each(device):
+    """Listed once, each of the 3 gradients applied in two step() calls."""
+    w = tg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], device=device, requires_grad=True)
+    optimizer = tg.optim.SparseAdam([w], lr=0.1)
+    for step in range(3):
+        values = tg.tensor([[1.0, -1.0], [0.5, 0.25 * step]], device=device)
+        for _ in range(2):
+            w.grad = tg.sparse_coo_tensor(tg.tensor([[0, 2]], device=device), values, (3, 2))
+            optimizer.step()
+    return w.detach().cpu().numpy()
+
+
+@pytest.mark.torch
+def test_sparse_adam_with_a_parameter_listed_twice_matches_torch(torch):
+    ours, theirs = _duplicated_run(tg, 3), _duplicated_run(torch, 3)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    assert ours[1] == theirs[1]

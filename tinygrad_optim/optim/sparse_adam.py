@@ -105,8 +105,10 @@ class SparseAdam(Optimizer):
         """
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
-            # torch counts the steps of the whole group before it updates anything.
-            work = []
+            # torch counts the steps of the whole group before it updates anything, and each
+            # update uses the count as it was when its entry was counted (a parameter listed
+            # twice is updated at steps t and t + 1, as in torch).
+            work, steps = [], []
             for param in group["params"]:
                 if param.grad is None:
                     continue
@@ -120,13 +122,14 @@ class SparseAdam(Optimizer):
                     state["exp_avg_sq"] = zeros_like(param)
                 state["step"] += 1
                 work.append(param)
+                steps.append(state["step"])
             beta1, beta2 = group["betas"]
-            for param in each_on_its_device(work):
+            for param, step in zip(each_on_its_device(work), steps):
                 state = self.state[param]
                 grad = param.grad.coalesce()  # the update is non-linear: sum repeats first
                 if grad._nnz() == 0 or grad._values_array.size == 0:
                     continue  # nothing to update; the step was still counted
-                step_size = sparse_adam_step_size(group["lr"], beta1, beta2, state["step"])
+                step_size = sparse_adam_step_size(group["lr"], beta1, beta2, step)
                 sparse_adam_update(updated_array(param), grad._indices_array,
                                    grad._values_array, updated_array(state["exp_avg"]),
                                    updated_array(state["exp_avg_sq"]), step_size=step_size,
