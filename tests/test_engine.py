@@ -413,7 +413,7 @@ def test_zero_dim_cpu_tensor_joins_a_gpu_operation_as_in_torch(cuda, combine):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("write", [lambda x, s: x.add_(s), lambda x, s: x.mul_(s, ),
+@pytest.mark.parametrize("write", [lambda x, s: x.add_(s), lambda x, s: x.mul_(s),
                                    lambda x, s: x.copy_(s), lambda x, s: x.__setitem__(0, s),
                                    lambda x, s: x.lerp_(x * 0, s)],
                          ids=["add_", "mul_", "copy_", "setitem", "lerp_ weight"])
