@@ -3,10 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# torch's flags for implementations this library does not have; torch's param groups and
-# signatures carry them, ours do not.
-SPEED_FLAGS = ("foreach", "fused", "capturable", "differentiable")
-
 
 @dataclass(frozen=True)
 class AsTensor:

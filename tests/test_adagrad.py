@@ -104,10 +104,11 @@ def test_adagrad_blocked_equals_whole_array(size):
 # ---------------------------------------------------------------------- the class
 def test_adagrad_defaults_in_torchs_order():
     opt = Adagrad([tg.zeros(1, requires_grad=True)])
-    assert opt.defaults == {"lr": 1e-2, "lr_decay": 0, "eps": 1e-10, "weight_decay": 0,
-                            "initial_accumulator_value": 0, "maximize": False}
-    assert list(opt.defaults) == ["lr", "lr_decay", "eps", "weight_decay",
-                                  "initial_accumulator_value", "maximize"]
+    # torch 2.13's defaults, implementation flags included, in its order
+    assert list(opt.defaults.items()) == [
+        ("lr", 0.01), ("lr_decay", 0), ("eps", 1e-10), ("weight_decay", 0),
+        ("initial_accumulator_value", 0), ("foreach", None), ("maximize", False),
+        ("differentiable", False), ("fused", None)]
 
 
 def test_adagrad_lr_decay_by_hand():

@@ -1,6 +1,7 @@
 """Tests of the Optimizer base class, and of every registered optimizer against torch.optim."""
 import copy
 import functools
+import inspect
 import pathlib
 import subprocess
 import sys
@@ -16,13 +17,10 @@ import cases_sparse_adam
 import optim_cases
 import tinygrad_optim as tg
 import tinygrad_optim.optim as optim
-from optim_case_types import SPEED_FLAGS
 from optim_cases import CASES, ERROR_CASES, FIXTURE_SETUP, LIVE_SETUP, materialize
 from tinygrad_optim.optim.optimizer import Optimizer, required
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
-# SPEED_FLAGS are absent from our groups by design, so they are dropped from torch's before
-# comparing.
 ALL_CASES = [(name, case) for name, cases in CASES.items() for case in cases]
 
 
@@ -33,10 +31,6 @@ def torch():
 
 def _leaves(lib):
     return lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0], requires_grad=True)
-
-
-def _hyper(group):
-    return {k: v for k, v in group.items() if k not in SPEED_FLAGS}
 
 
 def _build(lib, name, case, params):
@@ -196,10 +190,10 @@ def test_optimizer_group_key_order_matches_torch(torch):
         p, q = _leaves(lib)
         opt = lib.optim.SGD([{"lr": 0.5, "params": [p], "custom": 1}, {"params": q}],
                             momentum=0.9)
-        return [[k for k in g if k not in SPEED_FLAGS] for g in opt.param_groups]
+        return [list(g) for g in opt.param_groups]
     assert keys(tg) == keys(torch)
     assert keys(tg)[1] == ["params", "lr", "momentum", "dampening", "weight_decay",
-                           "nesterov", "maximize"]
+                           "nesterov", "maximize", "foreach", "differentiable", "fused"]
 
 
 def test_optimizer_group_values_win_over_defaults_and_are_not_validated():
@@ -395,7 +389,7 @@ def test_state_dict_layout_matches_torch(torch):
     assert list(ours) == ["state", "param_groups"]
     assert list(ours["state"]) == list(theirs["state"]) == [2, 0]  # creation order
     assert [list(s) for s in ours["state"].values()] == [["momentum_buffer"]] * 2
-    assert ours["param_groups"] == [_hyper(g) for g in theirs["param_groups"]]
+    assert ours["param_groups"] == theirs["param_groups"]
     assert [list(g)[-1] for g in ours["param_groups"]] == ["params", "params"]
     for index, entry in ours["state"].items():
         np.testing.assert_array_equal(entry["momentum_buffer"].numpy(),
@@ -423,8 +417,7 @@ def test_every_optimizers_state_dict_layout_matches_torch(torch, name, kwargs):
         q.grad = lib.tensor([1.0])
         opt.step()
         sd = opt.state_dict()
-        groups = [{k: v for k, v in g.items() if k not in SPEED_FLAGS}
-                  for g in sd["param_groups"]]
+        groups = sd["param_groups"]
         return [list(g) for g in groups], groups, [(i, list(s)) for i, s in sd["state"].items()]
 
     assert layout(tg) == layout(torch)
@@ -550,7 +543,7 @@ def test_load_state_dict_deep_copies_the_given_dict():
 
 def test_load_state_dict_takes_saved_hyperparameters_and_drops_unknown_keys():
     _, target, params = _float64_run(tg)
-    assert [_hyper(g)["lr"] for g in target.param_groups] == [0.1, 0.5]
+    assert [g["lr"] for g in target.param_groups] == [0.1, 0.5]
     assert target.param_groups[0]["params"] == params[:2]
     p, q = _leaves(tg)
     opt = optim.SGD([{"params": [p, q], "custom": 1}], lr=0.3)
@@ -606,15 +599,13 @@ def _repr_setup(lib):
 
 @pytest.mark.torch
 def test_optimizer_repr_matches_torch(torch):
-    flags = tuple(f"    {flag}:" for flag in SPEED_FLAGS)
-    expected = "\n".join(line for line in repr(_repr_setup(torch)).split("\n")
-                         if not line.startswith(flags))
-    assert repr(_repr_setup(tg)) == expected
+    assert repr(_repr_setup(tg)) == repr(_repr_setup(torch))
 
 
 def test_optimizer_repr_lists_sorted_keys_per_group():
     text = repr(_repr_setup(tg))
-    assert text.startswith("SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n")
+    assert text.startswith("SGD (\nParameter Group 0\n    dampening: 0\n    differentiable: False"
+                           "\n    foreach: None\n    fused: None\n    lr: 0.1\n")
     assert "Parameter Group 1\n" in text and "lr: 0.0010000000474974513\n" in text
     assert text.endswith("    weight_decay: 0.5\n)")
 
@@ -816,3 +807,116 @@ def test_optim_imports_cleanly_in_a_fresh_interpreter():
                             cwd=pathlib.Path(__file__).parent.parent)
     assert result.stdout.split() == optim.__all__ and {"Optimizer", "SGD"} <= set(optim.__all__)
     assert result.stderr == ""
+
+
+# ---------------------------------------------------------------------- implementation flags
+FLAGGED = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "ASGD", "Rprop"]
+FUSED = ["SGD", "Adagrad", "Adam", "AdamW"]  # torch 2.13 has fused kernels for these
+CAPTURABLE = [name for name in FLAGGED if name not in ("SGD", "Adagrad")]
+
+
+FLAG_NAMES = ("foreach", "fused", "capturable", "differentiable")
+
+
+def _flags_of(name):
+    parameters = inspect.signature(getattr(optim, name)).parameters
+    return [f for f in FLAG_NAMES if f in parameters]
+
+
+@pytest.mark.parametrize("name", FLAGGED)
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_implementation_flags_are_kept_in_groups_and_state_dict(name, foreach):
+    p = tg.zeros(2, requires_grad=True)
+    kwargs = {"foreach": foreach, **({"fused": False} if name in FUSED else {})}
+    opt = getattr(optim, name)([p], lr=0.1, **kwargs)
+    p.grad = tg.ones(2)
+    opt.step()  # the flags change nothing: one implementation serves every setting
+    group = opt.state_dict()["param_groups"][0]
+    assert {f for f in group if f in FLAG_NAMES} == set(_flags_of(name))
+    assert group["foreach"] is foreach and group["differentiable"] is False
+
+
+@pytest.mark.parametrize("name", FUSED)
+@pytest.mark.parametrize("other, message", [({"foreach": True}, "`fused` and `foreach` cannot be "
+                                             "`True` together."),
+                                            ({"differentiable": True}, "`fused` does not support "
+                                             "`differentiable`")])
+def test_fused_with_foreach_or_differentiable_raises_torchs_error(name, other, message):
+    with pytest.raises(RuntimeError) as info:
+        getattr(optim, name)([tg.zeros(1, requires_grad=True)], fused=True, **other)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("name, flag", [(n, "fused") for n in FUSED]
+                         + [(n, "differentiable") for n in FLAGGED])
+def test_flags_not_supported_yet_raise_not_implemented(name, flag):
+    with pytest.raises(NotImplementedError, match=f"{flag}=True"):
+        getattr(optim, name)([tg.zeros(1, requires_grad=True)], **{flag: True})
+
+
+@pytest.mark.parametrize("name", CAPTURABLE)
+def test_capturable_on_the_cpu_fails_at_step_as_in_torch(name):
+    p = tg.zeros(2, requires_grad=True)
+    opt = getattr(optim, name)([p], capturable=True)
+    opt.step()  # nothing to step: torch checks only the parameters it updates
+    p.grad = tg.ones(2)
+    tensors = "params, mus, etas, and state_steps" if name == "ASGD" else "params and state_steps"
+    devices = "'cuda', 'xpu', 'hpu', 'privateuseone'" + ("" if name == "Adadelta" else ", 'xla'")
+    with pytest.raises(AssertionError) as info:
+        opt.step()
+    assert str(info.value) == (f"If capturable=True, {tensors} must be on supported devices: "
+                               f"[{devices}].")
+
+
+@pytest.mark.gpu
+def test_capturable_on_a_gpu_is_not_supported_yet(cuda):
+    p = tg.zeros(2, device=cuda, requires_grad=True)
+    opt = optim.Adam([p], capturable=True)
+    p.grad = tg.ones(2, device=cuda)
+    with pytest.raises(NotImplementedError, match="capturable=True"):
+        opt.step()
+
+
+@pytest.mark.parametrize("what", ["lr", "betas[0]", "betas[1]"])
+def test_adam_tensor_hyperparameter_with_foreach_is_refused_as_in_torch(what):
+    kwargs = {"lr": tg.tensor(0.01)} if what == "lr" else {
+        "betas": (tg.tensor(0.9), tg.tensor(0.999))}
+    with pytest.raises(ValueError) as info:
+        optim.Adam([tg.zeros(1, requires_grad=True)], foreach=True, **kwargs)
+    first = "lr" if what == "lr" else "betas[0]"
+    assert str(info.value) == (f"{first} as a Tensor is not supported for capturable=False and "
+                               "foreach=True")
+
+
+@pytest.mark.parametrize("name, args, flags", [
+    ("Adagrad", (0.1, 0, 0, 0, 1e-10, True), {"foreach": True}),
+    ("RMSprop", (0.1, 0.99, 1e-8, 0, 0, False, False, True, True),
+     {"capturable": False, "foreach": True, "maximize": True}),
+    ("Adadelta", (1.0, 0.9, 1e-6, 0, True), {"foreach": True}),
+    ("Adamax", (2e-3, (0.9, 0.999), 1e-8, 0, True), {"foreach": True}),
+    ("ASGD", (0.01, 1e-4, 0.75, 1e6, 0, True, True), {"foreach": True, "maximize": True}),
+])
+def test_torchs_positional_arguments_land_on_torchs_parameters(name, args, flags):
+    opt = getattr(optim, name)([tg.zeros(1, requires_grad=True)], *args)
+    assert {k: opt.defaults[k] for k in flags} == flags
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", FLAGGED)
+@pytest.mark.parametrize("flags", [{"foreach": True}, {"foreach": False},
+                                   {"fused": True, "foreach": True},
+                                   {"fused": True, "differentiable": True}, {"capturable": True},
+                                   {"fused": False}],
+                         ids=["foreach", "no foreach", "fused+foreach", "fused+differentiable",
+                              "capturable", "not fused"])
+def test_flags_behave_as_in_torch(torch, name, flags):
+    def outcome(lib):
+        try:
+            p = lib.zeros(2, requires_grad=True)
+            opt = getattr(lib.optim, name)([p], lr=0.1, **flags)
+            p.grad = lib.ones(2)
+            opt.step()
+            return "ok", list(opt.param_groups[0])
+        except (TypeError, RuntimeError, AssertionError, ValueError) as error:
+            return type(error).__name__, str(error).replace(lib.__name__, "lib")
+    assert outcome(tg) == outcome(torch)

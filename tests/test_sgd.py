@@ -98,10 +98,10 @@ def test_sgd_update_handles_scalar_and_empty_arrays(shape, hyper):
 # ---------------------------------------------------------------------- the class
 def test_sgd_defaults_in_torchs_order():
     opt = SGD([tg.zeros(1, requires_grad=True)])
-    assert opt.defaults == {"lr": 1e-3, "momentum": 0, "dampening": 0, "weight_decay": 0,
-                            "nesterov": False, "maximize": False}
-    assert list(opt.defaults) == ["lr", "momentum", "dampening", "weight_decay", "nesterov",
-                                  "maximize"]
+    # torch 2.13's defaults, implementation flags included, in its order
+    assert list(opt.defaults.items()) == [
+        ("lr", 0.001), ("momentum", 0), ("dampening", 0), ("weight_decay", 0), ("nesterov", False),
+        ("maximize", False), ("foreach", None), ("differentiable", False), ("fused", None)]
 
 
 @pytest.mark.parametrize("kwargs, match", [

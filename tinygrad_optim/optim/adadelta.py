@@ -10,7 +10,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["Adadelta", "adadelta_kernel", "adadelta_update"]
 
@@ -51,6 +52,8 @@ class Adadelta(Optimizer):
         eps (float): :math:`\epsilon`, added inside both square roots (default: 1e-6).
         weight_decay (float): L2 penalty :math:`\lambda` (default: 0).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        foreach, capturable, differentiable: torch's implementation flags, checked as torch
+            checks them; ``differentiable=True`` and ``capturable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -82,9 +85,12 @@ class Adadelta(Optimizer):
         Zeiler, "ADADELTA: An Adaptive Learning Rate Method", arXiv:1212.5701, 2012.
     """
 
+    _CAPTURABLE_DEVICES = "['cuda', 'xpu', 'hpu', 'privateuseone']"  # torch's list here
+
     def __init__(self, params: Iterable, lr: float | Tensor = 1.0, rho: float = 0.9,
-                 eps: float = 1e-6, weight_decay: float = 0, *,
-                 maximize: bool = False) -> None:
+                 eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         # torch's checks, in torch's order; `not 0.0 <= x` (not `x < 0`) also rejects NaN.
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
@@ -97,13 +103,18 @@ class Adadelta(Optimizer):
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize}
+                    "maximize": maximize, "capturable": capturable, "foreach": foreach,
+                    "differentiable": differentiable}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
+            group.setdefault("foreach", None)
             group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
         self._numbers_to_tensors()
 
     @no_grad()

@@ -10,7 +10,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["Adagrad", "adagrad_kernel", "adagrad_sparse_kernel", "adagrad_update"]
 
@@ -52,6 +53,8 @@ class Adagrad(Optimizer):
         eps (float): :math:`\epsilon`, added to the denominator for numerical stability
             (default: 1e-10).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        foreach, differentiable, fused: torch's implementation flags, checked as torch
+            checks them; ``fused=True`` and ``differentiable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -87,7 +90,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         # torch's checks, in torch's order; `not 0.0 <= x` (not `x < 0`) also rejects NaN.
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
@@ -104,8 +108,10 @@ class Adagrad(Optimizer):
             raise ValueError(f"Invalid epsilon value: {eps}")
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
-                    "maximize": maximize}
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "fused": fused}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
         for group in self.param_groups:
             for param in group["params"]:  # the constructor's value, not the group's (torch)
                 self.state[param].update(_new_state(param, initial_accumulator_value))
@@ -113,7 +119,10 @@ class Adagrad(Optimizer):
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
+            group.setdefault("foreach", None)
             group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
         self._numbers_to_tensors()
 
     @no_grad()

@@ -11,7 +11,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["Adam", "adam_kernel", "adam_scalars", "adam_update"]
 
@@ -52,6 +53,9 @@ class Adam(Optimizer):
         weight_decay (float): :math:`\lambda` (default: 0).
         amsgrad (bool): normalise by the largest second moment so far (default: False).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        foreach, capturable, differentiable, fused: torch's implementation flags, checked as
+            torch checks them; ``fused=True``, ``differentiable=True`` and
+            ``capturable=True`` are not supported yet.
         decoupled_weight_decay (bool): shrink the parameter directly, as AdamW does, instead
             of adding :math:`\lambda\theta` to the gradient (default: False).
 
@@ -90,10 +94,16 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-3,
                  betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 amsgrad: bool = False, *, maximize: bool = False,
+                 amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                                 "foreach=True")
+            if lr.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
         check_adam_hyperparameters(lr, betas, eps, weight_decay)
         # A Tensor beta with other than one element has already failed the range check
         # above (its truth value is ambiguous), so torch's later 1-element check never fires.
@@ -101,16 +111,26 @@ class Adam(Optimizer):
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
         betas = tuple(to_scalar(beta) for beta in betas)
+        for index, beta in enumerate(betas):
+            if isinstance(beta, Tensor) and foreach and not capturable:
+                raise ValueError(f"betas[{index}] as a Tensor is not supported for "
+                                 "capturable=False and foreach=True")
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize,
-                    "decoupled_weight_decay": decoupled_weight_decay}
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable,
+                    "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these flags existed
             group.setdefault("amsgrad", False)
             group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
             group.setdefault("decoupled_weight_decay", False)
         self._numbers_to_tensors()
 

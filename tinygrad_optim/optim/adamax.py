@@ -10,7 +10,8 @@ from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
 from .adam import check_adam_hyperparameters, divide, power, to_scalar
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["Adamax", "adamax_kernel", "adamax_update"]
 
@@ -45,6 +46,8 @@ class Adamax(Optimizer):
         eps (float): keeps :math:`u` away from 0 (default: 1e-8).
         weight_decay (float): L2 penalty :math:`\lambda` (default: 0).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        foreach, differentiable, capturable: torch's implementation flags, checked as torch
+            checks them; ``differentiable=True`` and ``capturable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -72,18 +75,24 @@ class Adamax(Optimizer):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 2e-3,
                  betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
-                 *, maximize: bool = False) -> None:
+                 foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         check_adam_hyperparameters(lr, betas, eps, weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                    "maximize": maximize}
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:  # state dicts from before maximize existed
+        for group in self.param_groups:  # state dicts from before these existed
+            group.setdefault("foreach", None)
             group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
         self._numbers_to_tensors()
 
     @no_grad()

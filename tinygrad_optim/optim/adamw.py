@@ -42,6 +42,9 @@ class AdamW(Adam):
         weight_decay (float): decoupled decay :math:`\lambda` (default: 1e-2).
         amsgrad (bool): normalise by the largest second moment so far (default: False).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        foreach, capturable, differentiable, fused: torch's implementation flags, checked as
+            torch checks them; ``fused=True``, ``differentiable=True`` and
+            ``capturable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -64,8 +67,12 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-3,
                  betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, *, maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                 amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)
 
     def __setstate__(self, state):

@@ -11,7 +11,8 @@ from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["ASGD", "asgd_kernel", "asgd_update"]
 
@@ -55,7 +56,8 @@ class ASGD(Optimizer):
         t0 (float): the step after which averaging starts (default: 1e6).
         weight_decay (float): L2 penalty :math:`\lambda` (default: 0).
         maximize (bool): ascend the objective instead of descending it (default: False).
-            Keyword-only here: torch's positional ``foreach`` sits before it.
+        foreach, differentiable, capturable: torch's implementation flags, checked as torch
+            checks them; ``differentiable=True`` and ``capturable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -86,9 +88,12 @@ class ASGD(Optimizer):
         "Stochastic gradient descent tricks", 2012.
     """
 
+    _CAPTURABLE_TENSORS = "params, mus, etas, and state_steps"  # torch's message here
+
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-2, lambd: float = 1e-4,
-                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0, *,
-                 maximize: bool = False) -> None:
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:  # written as torch does: NaN is rejected too
@@ -96,13 +101,18 @@ class ASGD(Optimizer):
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
-                    "weight_decay": weight_decay, "maximize": maximize}
+                    "weight_decay": weight_decay, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
+            group.setdefault("foreach", None)
             group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
         self._numbers_to_tensors(("step", "eta", "mu"), on_param_device=True)
 
     @no_grad()

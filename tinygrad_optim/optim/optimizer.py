@@ -69,6 +69,32 @@ def each_on_its_device(params):
                 yield param
 
 
+def check_implementation_flags(defaults: dict[str, Any]) -> None:
+    """torch's checks of its implementation flags (``foreach``, ``fused``, ``capturable``,
+    ``differentiable``), then the two settings this library cannot honour yet.
+
+    torch makes them after building the groups, in this order. ``foreach`` (either way) and
+    ``fused=False`` change nothing here: there is one implementation, whose results are
+    torch's default path's. ``capturable=True`` is checked at each step, as in torch.
+
+    Raises:
+        RuntimeError: ``fused`` together with ``differentiable`` or ``foreach`` (torch's).
+        NotImplementedError: ``fused=True`` (it needs compiled kernels, not built yet) or
+            ``differentiable=True`` (no gradient through a step yet).
+    """
+    if defaults.get("fused"):
+        if defaults.get("differentiable"):
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        raise NotImplementedError("fused=True needs compiled optimizer kernels, which "
+                                  "tinygrad_optim does not have yet; leave fused=None (the "
+                                  "default), whose results are torch's default path's")
+    if defaults.get("differentiable"):
+        raise NotImplementedError("differentiable=True (a gradient through optimizer.step()) "
+                                  "is not supported by tinygrad_optim")
+
+
 def _counting(step: Callable) -> Callable:
     """Wrap a subclass's ``step`` so that every completed call adds one to ``_step_count``."""
     @functools.wraps(step)
@@ -203,13 +229,33 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    @staticmethod
-    def _evaluate_closure(closure: Callable | None):
-        """The first part of the step contract: the closure's loss, computed with grad on."""
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+    # torch's step-time error for capturable=True on a device it cannot capture (the CPU).
+    _CAPTURABLE_DEVICES = "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla']"
+    _CAPTURABLE_TENSORS = "params and state_steps"
+
+    def _evaluate_closure(self, closure: Callable | None):
+        """The first part of the step contract: the closure's loss, computed with grad on;
+        then torch's check of ``capturable`` on the parameters that will be stepped."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._check_capturable()
+        return loss
+
+    def _check_capturable(self) -> None:
+        """``capturable=True`` asks for CUDA-graph capture: torch refuses CPU parameters (an
+        AssertionError); this library has no graph capture on a GPU either."""
+        for group in self.param_groups:
+            if not group.get("capturable"):
+                continue
+            stepped = [p for p in group["params"] if p.grad is not None]
+            if any(p.device.type == "cpu" for p in stepped):
+                raise AssertionError(f"If capturable=True, {self._CAPTURABLE_TENSORS} must be "
+                                     f"on supported devices: {self._CAPTURABLE_DEVICES}.")
+            if stepped:
+                raise NotImplementedError("capturable=True (CUDA graph capture) is not "
+                                          "supported by tinygrad_optim")
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["RMSprop", "rmsprop_kernel", "rmsprop_update"]
 
@@ -60,6 +61,8 @@ class RMSprop(Optimizer):
         centered (bool): normalise by the estimated variance instead of the mean square
             (default: False).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        capturable, foreach, differentiable: torch's implementation flags, checked as torch
+            checks them; ``differentiable=True`` and ``capturable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -97,7 +100,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
+                 centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         # torch's checks, in torch's order; `not 0.0 <= x` (not `x < 0`) also rejects NaN.
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
@@ -112,15 +117,21 @@ class RMSprop(Optimizer):
         if not 0.0 <= alpha:  # no upper bound, as in torch
             raise ValueError(f"Invalid alpha value: {alpha}")
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                    "centered": centered, "weight_decay": weight_decay, "maximize": maximize}
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
             group.setdefault("momentum", 0)
             group.setdefault("centered", False)
+            group.setdefault("foreach", None)
             group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
         self._numbers_to_tensors()
 
     @no_grad()

@@ -10,7 +10,8 @@ from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["Rprop", "rprop_kernel", "rprop_update"]
 
@@ -48,6 +49,8 @@ class Rprop(Optimizer):
         step_sizes (tuple[float, float]): :math:`(\Gamma_{min}, \Gamma_{max})`, the bounds of
             a step size (default: (1e-6, 50)).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        capturable, foreach, differentiable: torch's implementation flags, checked as torch
+            checks them; ``differentiable=True`` and ``capturable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -76,21 +79,28 @@ class Rprop(Optimizer):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-2,
                  etas: tuple[float, float] = (0.5, 1.2),
-                 step_sizes: tuple[float, float] = (1e-6, 50), *,
-                 maximize: bool = False) -> None:
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:  # written as torch does: NaN is rejected too
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize}
+        defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these existed
+            group.setdefault("foreach", None)
             group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
         self._numbers_to_tensors()
 
     @no_grad()

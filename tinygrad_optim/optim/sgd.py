@@ -9,7 +9,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import Optimizer, each_on_its_device, updated_array
+from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
+                        updated_array)
 
 __all__ = ["SGD", "sgd_kernel", "sgd_update"]
 
@@ -51,6 +52,8 @@ class SGD(Optimizer):
         nesterov (bool): use Nesterov momentum; needs :math:`\mu > 0` and :math:`\tau = 0`
             (default: False).
         maximize (bool): ascend the objective instead of descending it (default: False).
+        foreach, differentiable, fused: torch's implementation flags, checked as torch
+            checks them; ``fused=True`` and ``differentiable=True`` are not supported yet.
 
     Example:
         >>> import tinygrad_optim as tg
@@ -79,7 +82,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable, lr: float | Tensor = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if lr < 0.0:
@@ -89,16 +93,21 @@ class SGD(Optimizer):
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                    "foreach": foreach, "differentiable": differentiable, "fused": fused}
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
         for group in self.param_groups:  # state dicts from before these flags existed
             group.setdefault("nesterov", False)
             group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
 
     @no_grad()
     @one_step()

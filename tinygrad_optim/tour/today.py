@@ -152,9 +152,8 @@ DIFFERENCES = (
         "named each parameter there by id(): a long number that changes from run to run.",
         "positions 0, 1, 2 ... in the order of param_groups (since torch 1.6); each group "
         "also lists maximize, foreach, differentiable and fused.",
-        "positions, as torch 2.13; a group lists maximize but not foreach, differentiable or "
-        "fused, switches for speed and for differentiating through step() that this library "
-        "does not have.",
+        "positions, as torch 2.13, and the same keys: foreach, differentiable and fused are "
+        "accepted and stored, and change nothing (one implementation serves them all).",
         _state_dict_keys),
 )
 
