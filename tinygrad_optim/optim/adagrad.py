@@ -10,8 +10,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
-                        updated_array)
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adagrad", "adagrad_kernel", "adagrad_sparse_kernel", "adagrad_update"]
 
@@ -111,7 +110,6 @@ class Adagrad(Optimizer):
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "fused": fused}
         super().__init__(params, defaults)
-        check_implementation_flags(defaults)
         for group in self.param_groups:
             for param in group["params"]:  # the constructor's value, not the group's (torch)
                 self.state[param].update(_new_state(param, initial_accumulator_value))

@@ -11,8 +11,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
-from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
-                        updated_array)
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adam", "adam_kernel", "adam_scalars", "adam_update"]
 
@@ -120,7 +119,6 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable,
                     "fused": fused, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)

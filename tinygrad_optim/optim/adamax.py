@@ -10,8 +10,7 @@ from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
 from .adam import check_adam_hyperparameters, divide, power, to_scalar
-from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
-                        updated_array)
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Adamax", "adamax_kernel", "adamax_update"]
 
@@ -84,7 +83,6 @@ class Adamax(Optimizer):
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -73,7 +73,8 @@ def check_implementation_flags(defaults: dict[str, Any]) -> None:
     """torch's checks of its implementation flags (``foreach``, ``fused``, ``capturable``,
     ``differentiable``), then the two settings this library cannot honour yet.
 
-    torch makes them after building the groups, in this order. ``foreach`` (either way) and
+    The base class makes them after building the groups, as torch does, in torch's order;
+    optimizers without the flags pass through. ``foreach`` (either way) and
     ``fused=False`` change nothing here: there is one implementation, whose results are
     torch's default path's. ``capturable=True`` is checked at each step, as in torch.
 
@@ -148,6 +149,7 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        check_implementation_flags(defaults)  # after the groups, as torch checks them
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -10,8 +10,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction, lerp
-from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
-                        updated_array)
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["RMSprop", "rmsprop_kernel", "rmsprop_update"]
 
@@ -121,7 +120,6 @@ class RMSprop(Optimizer):
                     "capturable": capturable, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable}
         super().__init__(params, defaults)
-        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -10,8 +10,7 @@ from ..dtypes import DEFAULT_FLOAT
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
-from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
-                        updated_array)
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["Rprop", "rprop_kernel", "rprop_update"]
 
@@ -92,7 +91,6 @@ class Rprop(Optimizer):
                     "maximize": maximize, "differentiable": differentiable,
                     "capturable": capturable}
         super().__init__(params, defaults)
-        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)

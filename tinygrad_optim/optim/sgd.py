@@ -9,8 +9,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from ._blocks import one_step, run_blocked, scratch
 from ._kernels import direction
-from .optimizer import (Optimizer, check_implementation_flags, each_on_its_device,
-                        updated_array)
+from .optimizer import Optimizer, each_on_its_device, updated_array
 
 __all__ = ["SGD", "sgd_kernel", "sgd_update"]
 
@@ -98,7 +97,6 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        check_implementation_flags(defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
