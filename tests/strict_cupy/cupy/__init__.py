@@ -105,7 +105,7 @@ def _function(name, np_func, params, view=False):
 
     def func(*args, **kwargs):
         if sig is not None:
-            sig.bind(*args, **kwargs)  # cupy's parameters, which are not always numpy's
+            sig.check(args, kwargs)  # cupy's parameters, which are not always numpy's
         return _core.call_numpy(np_func, args, kwargs, check=not view)
 
     func.__name__ = name

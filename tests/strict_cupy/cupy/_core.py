@@ -30,10 +30,12 @@ class CUDARuntimeError(RuntimeError):
 _local = threading.local()
 
 
+# How many GPUs the stand-in pretends to have: 2 by default, so that code for cuda:1 runs.
+_DEVICES = int(os.environ.get("STRICT_CUPY_DEVICES", "2"))
+
+
 def device_count() -> int:
-    """How many GPUs the stand-in pretends to have (STRICT_CUPY_DEVICES, default 2, so that
-    code for ``cuda:1`` runs too)."""
-    return int(os.environ.get("STRICT_CUPY_DEVICES", "2"))
+    return _DEVICES
 
 
 def current_device() -> int:
@@ -61,17 +63,20 @@ def unsupported(value) -> TypeError:
     return TypeError(f"Unsupported type {type(value)}")
 
 
-def unwrap(value, host_ok=False, check=True):
+def unwrap(value, host_ok=False, check=True, found=None):
     """An argument as numpy sees it: our arrays unwrapped (on the current device), lists and
-    tuples walked, numpy arrays refused (cupy never copies host data into a kernel)."""
+    tuples walked, numpy arrays refused (cupy never copies host data into a kernel). The
+    arrays met are appended to ``found`` when it is given."""
     if isinstance(value, ndarray):
         if check:
             check_device(value)
+        if found is not None:
+            found.append(value)
         return value._a
     if isinstance(value, np.ndarray) and not host_ok:
         raise unsupported(value)
     if isinstance(value, (list, tuple)):
-        return type(value)(unwrap(v, host_ok, check) for v in value)
+        return type(value)(unwrap(v, host_ok, check, found) for v in value)
     return value
 
 
@@ -107,22 +112,38 @@ def arrays_in(values) -> list:
     return found
 
 
-def signature(params) -> inspect.Signature | None:
-    """A Signature from the name file's [name, kind, has_default] triples."""
-    if params is None:
-        return None
-    return inspect.Signature([
-        inspect.Parameter(n, getattr(inspect.Parameter, kind),
-                          default=None if has_default else inspect.Parameter.empty)
-        for n, kind, has_default in params])
+class Signature:
+    """cupy's parameters of one callable, from the name file's [name, kind, has_default]
+    triples. Whether a call binds depends only on its shape (how many positional arguments,
+    which keywords), so each shape is checked once and then remembered."""
+
+    def __init__(self, params):
+        self._signature = inspect.Signature([
+            inspect.Parameter(n, getattr(inspect.Parameter, kind),
+                              default=None if has_default else inspect.Parameter.empty)
+            for n, kind, has_default in params])
+        self._bound = set()
+
+    def check(self, args, kwargs) -> None:
+        shape = (len(args), tuple(kwargs))
+        if shape not in self._bound:
+            self._signature.bind(*args, **kwargs)  # TypeError, as Python gives it
+            self._bound.add(shape)
+
+    def bind(self, *args, **kwargs) -> inspect.BoundArguments:
+        return self._signature.bind(*args, **kwargs)
+
+
+def signature(params) -> Signature | None:
+    return None if params is None else Signature(params)
 
 
 def call_numpy(func, args, kwargs, *, check=True, host_ok=False):
     """Run a numpy callable on unwrapped arguments and wrap what it returns."""
-    inputs = arrays_in(args) + arrays_in(kwargs.values())
-    outs = arrays_in([kwargs.get("out")]) if "out" in kwargs else []
-    np_args = unwrap(args, host_ok, check)
-    np_kwargs = {k: unwrap(v, host_ok, check) for k, v in kwargs.items()}
+    inputs = []
+    np_args = [unwrap(a, host_ok, check, inputs) for a in args]
+    np_kwargs = {k: unwrap(v, host_ok, check, inputs) for k, v in kwargs.items()}
+    outs = arrays_in([kwargs["out"]]) if kwargs.get("out") is not None else ()
     with np.errstate(all="ignore"):  # cupy's kernels never warn about inf or NaN
         result = func(*np_args, **np_kwargs)
     return wrap(result, inputs, outs)
@@ -417,7 +438,7 @@ def _method(name):
 
     def method(self, *args, **kwargs):
         if sig is not None:
-            sig.bind(*args, **kwargs)  # cupy's own parameters, not numpy's
+            sig.check(args, kwargs)  # cupy's own parameters, not numpy's
         if not view:
             check_device(self)
         result = call_numpy(getattr(self._a, name), args, kwargs)
