@@ -185,8 +185,8 @@ def get_array_module(*args):
 
 
 def is_available():
-    from . import cuda
     return cuda.is_available()
 
 
-from . import cuda, random  # noqa: E402  (they use the names above)
+# Submodules last: they use the names above. cupy exposes them as attributes, so do we.
+from . import cuda, random  # noqa: E402,F401

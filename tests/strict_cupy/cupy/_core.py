@@ -6,7 +6,6 @@ numpy underneath. Floating-point warnings are silenced because cupy's kernels ne
 """
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import os
@@ -506,7 +505,3 @@ for _name in NAMES["ndarray_signatures"]:
         setattr(ndarray, _name, _method(_name))
 ndarray.__module__ = "cupy"
 
-
-@functools.lru_cache(maxsize=None)
-def allowed_ndarray_members() -> frozenset:
-    return frozenset(NAMES["ndarray"])
