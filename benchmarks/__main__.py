@@ -20,7 +20,8 @@ from . import autograd, optim, sparse
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="PATH", default="benchmarks.json",
                         help="where to write the results (default: %(default)s)")
     parser.add_argument("--repeat", type=int, default=9, help="timed steps per case")

@@ -30,6 +30,8 @@ import tinygrad_optim as tg
 import tinygrad_optim.nn as tnn
 import tinygrad_optim.nn.functional as tF
 
+from ._load import around
+
 try:
     import torch
 except ImportError:  # the benchmark still measures tinygrad_optim alone
@@ -249,13 +251,14 @@ def profile(top: int = 15) -> str:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.autograd",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--repeat", type=int, default=21, help="timed runs per case")
     parser.add_argument("--profile", action="store_true",
                         help="also print a cProfile of tinygrad_optim's hot path")
     args = parser.parse_args(argv)
-    results = run(args.repeat)
+    results = around(lambda: run(args.repeat))
     print(table(results))
     if args.profile:
         print(profile())

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import sys
@@ -29,6 +28,7 @@ import tinygrad_optim as tg
 import tinygrad_optim.optim as tg_optim
 from tinygrad_optim import backend
 
+from ._load import busy, load, load_line
 from .optim import CONFIGS as _ALL_CONFIGS
 
 NAMES = ("SGD(momentum=0.9)", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax",
@@ -39,24 +39,8 @@ CONFIGS = {name: _ALL_CONFIGS[name] for name in NAMES}
 FUSED_ON_CUDA = {"SGD", "Adagrad", "Adam", "AdamW"}  # torch 2.13's fused=True kernels
 NO_FUSED = "torch has no fused kernel for it"
 DEFAULT_SIZE, STAND_IN_SIZE = 10_000_000, 4096
-BUSY_LOAD = 1.5  # above this 1-minute load average a timing is marked unreliable
 NO_GPU = 2  # exit status without a usable GPU, so that tools/gpu_check.sh notices
 COPIES = 10  # device copies per timed call when measuring the bandwidth
-
-
-def _load() -> float | None:
-    """The 1-minute load average, or None where the platform has none."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-def _load_line(label: str, load: float | None) -> str:
-    if load is None:
-        return f"load average {label}: unknown"
-    flag = f"  (> {BUSY_LOAD}: these timings are UNRELIABLE)" if load > BUSY_LOAD else ""
-    return f"load average {label}: {load:.2f}{flag}"
 
 
 def _median_ms(step, sync, warmup: int, repeat: int) -> float:
@@ -270,8 +254,8 @@ def main(argv=None) -> dict:
               "it only proves the code paths work. THE NUMBERS BELOW ARE MEANINGLESS.")
     if torch_missing:
         print(f"torch columns absent: {torch_missing}; printing our times only")
-    results["load_before"] = load_before = _load()
-    print(_load_line("before", load_before))
+    results["load_before"] = load_before = load()
+    print(load_line("before", load_before))
     bandwidth = _copy_bandwidth(cupy, size, args.warmup, args.repeat)
     results["copy_bandwidth_GBps"] = bandwidth / 1e9
     print(f"cupy on cuda:0, {size:,} float32: device-to-device copy {bandwidth / 1e9:.1f} GB/s")
@@ -283,10 +267,9 @@ def main(argv=None) -> dict:
         print(_line(row))
         for note in row["torch_failed"].values():
             print(f"    {note}")
-    results["load_after"] = load_after = _load()
-    print(_load_line("after", load_after))
-    loads = [load for load in (load_before, load_after) if load is not None]
-    results["unreliable"] = stand_in or any(load > BUSY_LOAD for load in loads)
+    results["load_after"] = load_after = load()
+    print(load_line("after", load_after))
+    results["unreliable"] = stand_in or busy(load_before, load_after)
     print(_legend())
     if stand_in:
         print("STAND-IN RUN: the numbers above are meaningless.")

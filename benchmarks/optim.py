@@ -25,6 +25,7 @@ import tinygrad_optim as tg
 import tinygrad_optim.optim as tg_optim
 
 from . import naive
+from ._load import around
 
 # name -> (class name, kwargs, float32 arrays read + written per element by one step).
 # E.g. SGD with momentum reads grad, buffer and param and writes buffer and param: 5 arrays.
@@ -132,14 +133,18 @@ def _print(row) -> None:
           f"{row['GBps']:8.1f}{row['of_copy_bandwidth']:9.2f}{row['bound_ratio']:8.2f}")
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.optim",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000_000)
     parser.add_argument("--many", default="200:50000", help="K:M, K parameters of M elements")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--only", help="run only configurations whose name contains this")
     parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args) -> dict:
     try:
         import torch
     except ImportError:
@@ -182,6 +187,12 @@ def main(argv=None) -> dict:
           "(ms); /fused: ours / fused; naive: the naive numpy step (benchmarks/naive.py, ms); "
           "speed: naive / ours; of copy: our GB/s / numpy copy's; bound: our time / "
           "(bytes touched at numpy in-place add's bandwidth)")
+    return results
+
+
+def main(argv=None) -> dict:
+    args = _parser().parse_args(argv)
+    results = around(lambda: _run(args))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

@@ -22,6 +22,8 @@ import tinygrad_optim as tg
 from tinygrad_optim.optim import Adam, SparseAdam
 from tinygrad_optim.sparse import sparse_coo_tensor
 
+from ._load import around
+
 
 def _median_ms(step, repeat: int) -> float:
     step()  # the first step makes the state
@@ -44,14 +46,15 @@ def _time(lib, optimizer_cls, table: np.ndarray, grad, repeat: int) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sparse",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--touched", type=float, default=0.01)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
-    results = _run(args)
+    results = around(lambda: _run(args))
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
