@@ -230,7 +230,7 @@ def scatter_add(target, indices, values) -> None:
         np.add.at(target, indices, values)
         return
     cupy = _cupy()
-    with cupy.cuda.Device(target.device.id):
+    with on_device_of(target):
         if target.dtype in _CUPY_ADD_AT:
             cupy.add.at(target, indices, values)
             return
